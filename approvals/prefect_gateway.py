@@ -1,0 +1,161 @@
+"""The one place where Django talks to Prefect.
+
+Calls carry ids and hashes only. Every call is recorded first as a
+PrefectCommand (outbox) in the caller's transaction, then delivered after
+commit; a failed delivery stays pending and is retried by
+`manage.py deliver_prefect_commands`, so nothing is lost while Prefect is down.
+"""
+
+import logging
+from datetime import timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .audit import Kind, audit_append
+from .models import Case, PrefectCommand
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 300
+
+
+class PrefectUnavailable(Exception):
+    """Prefect could not be reached or refused the call for now; retry later."""
+
+
+def _deployment_name(process: str) -> str:
+    return settings.PREFECT_DEPLOYMENTS[process]
+
+
+def flow_run_start(*, process: str, case_id: int) -> UUID:
+    """Create a flow run for a case; idempotent per case."""
+    from prefect.deployments import run_deployment
+
+    try:
+        flow_run = run_deployment(
+            name=_deployment_name(process),
+            parameters={"case_id": case_id},
+            timeout=0,
+            idempotency_key=f"case-{case_id}",
+            as_subflow=False,
+        )
+    except Exception as exc:  # httpx errors, ObjectNotFound, ...
+        raise PrefectUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    return flow_run.id
+
+
+def flow_run_resume(*, flow_run_id: UUID, run_input: dict) -> str:
+    """Resume a suspended run. Returns 'resumed' or 'not_paused' (already resumed)."""
+    from prefect.exceptions import FlowPauseTimeout
+    from prefect.flow_runs import NotPausedError, resume_flow_run
+
+    try:
+        resume_flow_run(flow_run_id, run_input=run_input)
+    except NotPausedError:
+        return "not_paused"
+    except FlowPauseTimeout as exc:
+        raise PrefectUnavailable("the flow run can no longer be resumed") from exc
+    except Exception as exc:
+        raise PrefectUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    return "resumed"
+
+
+def _input_consumed(payload: dict) -> bool:
+    """Whether the flow already confirmed the input this command carries."""
+    from .models import Decision, Supplement
+
+    run_input = payload["run_input"]
+    if "decision_id" in run_input:
+        return Decision.objects.filter(
+            pk=run_input["decision_id"], verified_at__isnull=False
+        ).exists()
+    return Supplement.objects.filter(
+        pk=run_input["supplement_id"], consumed_at__isnull=False
+    ).exists()
+
+
+def command_enqueue(*, kind: str, case: Case, payload: dict) -> PrefectCommand:
+    """Record a call for Prefect; delivered after the surrounding transaction commits."""
+    command = PrefectCommand.objects.create(kind=kind, case=case, payload=payload)
+    if settings.PREFECT_START_ON_COMMIT or kind == PrefectCommand.Kind.RESUME:
+        transaction.on_commit(lambda: command_deliver(command_id=command.pk))
+    return command
+
+
+def command_deliver(*, command_id: int) -> bool:
+    """Try to deliver one pending command; True when Prefect has it."""
+    with transaction.atomic():
+        command = (
+            PrefectCommand.objects.select_for_update()
+            .select_related("case")
+            .filter(pk=command_id, status=PrefectCommand.Status.PENDING)
+            .first()
+        )
+        if command is None:
+            return True
+        command.attempts += 1
+        try:
+            if command.kind == PrefectCommand.Kind.START:
+                run_id = flow_run_start(process=command.case.process, case_id=command.case_id)
+                Case.objects.filter(pk=command.case_id, flow_run_id__isnull=True).update(
+                    flow_run_id=run_id
+                )
+                outcome = str(run_id)
+                audit_kind = Kind.FLOW_STARTED
+            else:
+                if command.case.flow_run_id is None:
+                    raise PrefectUnavailable("the case has no flow run yet")
+                outcome = flow_run_resume(
+                    flow_run_id=command.case.flow_run_id, run_input=command.payload["run_input"]
+                )
+                if outcome == "not_paused" and not _input_consumed(command.payload):
+                    # The run is not suspended yet (still on its way to the gate) or
+                    # Prefect lost track; the flow has not confirmed the decision, so
+                    # try again later.
+                    raise PrefectUnavailable("the flow run is not suspended yet")
+                audit_kind = Kind.RESUME_DELIVERED
+        except PrefectUnavailable as exc:
+            delay = min(MAX_BACKOFF_SECONDS, 2 ** min(command.attempts, 8))
+            command.last_error = str(exc)[:2000]
+            command.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+            command.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+            audit_append(
+                kind=Kind.RESUME_FAILED if command.kind == "resume" else Kind.FLOW_START_REQUESTED,
+                actor_label="system:prefect-gateway",
+                case=command.case,
+                data={
+                    "command": command.pk,
+                    "attempt": command.attempts,
+                    "error": command.last_error,
+                    "delivered": False,
+                },
+            )
+            logger.warning("Prefect command %s not delivered: %s", command.pk, exc)
+            return False
+        command.status = PrefectCommand.Status.DONE
+        command.delivered_at = timezone.now()
+        command.last_error = ""
+        command.save(update_fields=["attempts", "status", "delivered_at", "last_error"])
+        audit_append(
+            kind=audit_kind,
+            actor_label="system:prefect-gateway",
+            case=command.case,
+            data={"command": command.pk, "attempt": command.attempts, "result": outcome},
+        )
+    return True
+
+
+def commands_deliver_due(*, limit: int = 100) -> tuple[int, int]:
+    """Deliver every pending command that is due. Returns (delivered, still pending)."""
+    ids = list(
+        PrefectCommand.objects.filter(
+            status=PrefectCommand.Status.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    delivered = sum(1 for pk in ids if command_deliver(command_id=pk))
+    return delivered, len(ids) - delivered

@@ -1,0 +1,32 @@
+"""HTML and PDF rendering of decision material and decision letters (WeasyPrint)."""
+
+import hashlib
+
+from django.template.loader import render_to_string
+
+
+def sha256_hex(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def render_html(template: str, context: dict) -> str:
+    return render_to_string(template, context)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Render HTML to PDF. Imported lazily: WeasyPrint loads Pango on import."""
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=None).write_pdf()
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text a reader finds in a PDF (used by tests and the auditor export)."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() or "" for page in reader.pages)

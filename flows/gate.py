@@ -1,0 +1,71 @@
+"""The shared gate: a flow asks for a human decision and verifies it after resume.
+
+The flow suspends with a typed input that carries ids and a hash only. Whatever
+arrives on resume is a claim; approvals.services.decision_verify_for_execution
+checks it against the signed decision in Django before anything is executed. A
+refused claim (forged or stale input sent straight to Prefect's API) is logged on
+the case and the flow suspends again, waiting for a real decision.
+"""
+
+from prefect import get_run_logger
+from prefect.context import FlowRunContext
+from prefect.flow_runs import suspend_flow_run
+from prefect.input import RunInput
+from pydantic import Field
+
+MAX_REFUSED_CLAIMS = 5
+
+
+class DecisionInput(RunInput):
+    """What Django sends when it resumes a run: ids and the material hash, nothing personal."""
+
+    request_id: int = Field(ge=1)
+    decision_id: int = Field(ge=1)
+    material_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class SupplementInput(RunInput):
+    """Sent when the applicant's system delivered the missing information."""
+
+    case_id: int = Field(ge=1)
+    supplement_id: int = Field(ge=1)
+
+
+class DecisionNotVerified(RuntimeError):
+    """Too many refused resume claims; the run stops without executing anything."""
+
+
+def await_human_decision(*, request_id: int):
+    """Suspend until a human decision for `request_id` arrives and passes the gate."""
+    from approvals.services import GateRefused, decision_verify_for_execution
+
+    logger = get_run_logger()
+    flow_run_id = str(FlowRunContext.get().flow_run.id)
+    for attempt in range(MAX_REFUSED_CLAIMS):
+        key = f"approval-{request_id}-{attempt}"
+        claim = suspend_flow_run(wait_for_input=DecisionInput, key=key, timeout=None)
+        try:
+            verified = decision_verify_for_execution(
+                request_id=request_id,
+                claimed_request_id=claim.request_id,
+                decision_id=claim.decision_id,
+                material_sha256=claim.material_sha256,
+                flow_run_id=flow_run_id,
+                attempt_key=key,
+            )
+        except GateRefused as exc:
+            logger.warning("Resume input refused by the gate (%s); waiting again.", exc.code)
+            continue
+        logger.info("Decision %s verified for request %s.", verified.decision_id, request_id)
+        return verified
+    raise DecisionNotVerified(
+        f"{MAX_REFUSED_CLAIMS} resume claims refused for request {request_id}"
+    )
+
+
+def await_supplement(*, case_id: int, round_no: int) -> int:
+    """Suspend until the applicant's supplement arrives; returns its id after checking it."""
+    from approvals.services import supplement_verify
+
+    claim = suspend_flow_run(wait_for_input=SupplementInput, key=f"supplement-{case_id}-{round_no}")
+    return supplement_verify(case_id=case_id, supplement_id=claim.supplement_id)

@@ -1,0 +1,169 @@
+"""The organisation: units, staff and the delegation order (delegationsordning).
+
+Who may decide what is data, not code: a committee delegates decision types to
+roles or named people in a unit, up to an amount, for a period (KL 6 kap. 37–38 §§).
+"""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Unit(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    committee = models.CharField(
+        max_length=200, help_text="Nämnd whose delegation the unit exercises."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Staff(models.Model):
+    """A login's place in the organisation and what kind of actor it is.
+
+    Only HUMAN staff can ever sign. Integration accounts (e-service systems) and
+    robot accounts exist so that every action has an identified actor.
+    """
+
+    class Kind(models.TextChoices):
+        HUMAN = "human", "Human"
+        INTEGRATION = "integration", "Integration account"
+        ROBOT = "robot", "Robot account"
+
+    class Role(models.TextChoices):
+        CASEWORKER = "caseworker", "Handläggare"
+        TEAM_LEADER = "team_leader", "Gruppledare"
+        AUDITOR = "auditor", "Granskare"
+        UNIT_ADMIN = "unit_admin", "Enhetsadministratör"
+        SYSTEM = "system", "System"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff"
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="staff", null=True, blank=True
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.HUMAN)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CASEWORKER)
+    title = models.CharField(max_length=120, blank=True)
+    # Kept only to detect conflicts of interest (a signer deciding their own or a
+    # household member's case); never shown in lists.
+    personnummer = models.CharField(max_length=12, blank=True)
+
+    class Meta:
+        verbose_name_plural = "staff"
+        constraints = [
+            models.CheckConstraint(
+                name="staff_system_role_only_for_non_humans",
+                condition=Q(kind="human") | Q(role="system"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def is_human(self) -> bool:
+        return self.kind == self.Kind.HUMAN
+
+
+class Delegation(models.Model):
+    """One line of the delegation order: who may decide a decision type in a unit.
+
+    Either a role or a named person holds it, optionally up to an amount, from a
+    date to a date.
+    """
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="delegations")
+    decision_type = models.CharField(max_length=80)
+    role = models.CharField(max_length=20, choices=Staff.Role.choices, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    max_amount = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Highest monthly amount (kr) this line covers; empty = no limit.",
+    )
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    reference = models.CharField(
+        max_length=120, blank=True, help_text="Point in the delegation order, e.g. 'SN 4.1.2'."
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="delegation_role_xor_user",
+                condition=(Q(role="") & Q(user__isnull=False))
+                | (~Q(role="") & Q(user__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="delegation_valid_period",
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        holder = self.user.get_username() if self.user_id else self.get_role_display()
+        return f"{self.unit.code}: {self.decision_type} → {holder}"
+
+
+class ApiToken(models.Model):
+    """Bearer token for an integration account. Only the SHA-256 of the token is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user.get_username()})"
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @staticmethod
+    def generate() -> str:
+        return "rf_" + secrets.token_urlsafe(32)
+
+
+class Process(models.Model):
+    """A municipal process run by a robot: the catalogue entry operators see.
+
+    Names the unit that handles it, the decision type in the delegation order, and
+    whether its decisions are an exercise of public authority (myndighetsutövning),
+    in which case every decision needs a human signature.
+    """
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="processes")
+    decision_type = models.CharField(max_length=80)
+    public_authority = models.BooleanField(default=True)
+    due_working_days = models.PositiveSmallIntegerField(default=5)
+    minutes_saved_per_case = models.PositiveSmallIntegerField(default=20)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "processes"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def unit_group_name(unit: Unit) -> str:
+    return f"unit:{unit.code}"

@@ -1,0 +1,141 @@
+"""Starting the moving parts: Prefect server, flow runner, outbox worker, web app.
+
+Used by `manage.py run_demo` and by the end-to-end tests, so both run the system
+the same way. Prefect's home, database and result storage live in a state folder
+of the project, never in the user's home directory.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prefect_env(*, home: Path, port: int) -> dict[str, str]:
+    """Environment for every process that talks to (or is) the Prefect server."""
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_SERVER_API_HOST": "127.0.0.1",
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_LOCAL_STORAGE_PATH": str(home / "storage"),
+        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_TELEMETRY_ENABLED": "false",
+        "PREFECT_LOGGING_TO_API_ENABLED": "true",
+        "PREFECT_SERVER_EVENTS_RETENTION_PERIOD": "7d",
+        "PREFECT_LOGGING_LEVEL": "INFO",
+    }
+
+
+def child_env(extra: dict[str, str]) -> dict[str, str]:
+    env = {**os.environ, **extra}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "municipality.settings")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start(cmd: list[str], *, env: dict[str, str], log: Path | None = None) -> subprocess.Popen:
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (kept open for the child)
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def start_prefect_server(
+    *, env: dict[str, str], log: Path | None = None, ui: bool = True
+) -> subprocess.Popen:
+    cmd = [
+        sys.executable,
+        "-m",
+        "prefect",
+        "server",
+        "start",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        env["PREFECT_SERVER_API_PORT"],
+    ]
+    if not ui:
+        cmd.append("--no-ui")
+    return start(cmd, env=child_env(env), log=log)
+
+
+def start_flow_runner(*, env: dict[str, str], log: Path | None = None) -> subprocess.Popen:
+    return start([sys.executable, "-m", "flows.serve"], env=child_env(env), log=log)
+
+
+def wait_for_http(url: str, *, timeout: float = 90, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(
+                f"{proc.args[:4]} exited with {proc.returncode} before {url} answered"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def wait_for_deployment(
+    name: str, *, timeout: float = 90, proc: subprocess.Popen | None = None
+) -> None:
+    from prefect import get_client
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"flow runner exited with {proc.returncode}")
+        try:
+            with get_client(sync_client=True) as client:
+                client.read_deployment_by_name(name)
+                return
+        except Exception:
+            time.sleep(0.5)
+    raise TimeoutError(f"deployment {name} not registered within {timeout} s")
+
+
+def stop(proc: subprocess.Popen, *, timeout: float = 15) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=timeout)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, 9)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=5)
+
+
+def database_env() -> dict[str, str]:
+    """DATABASE_URL for child processes: the database this process is using."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return {"DATABASE_URL": f"sqlite:///{db['NAME']}"}
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return {"DATABASE_URL": f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"}
