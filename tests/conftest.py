@@ -1,0 +1,82 @@
+"""Shared fixtures: the demo organisation, applications, and cases compiled without Prefect."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from municipality.demo import DEMO_INTEGRATION_TOKEN, demo_organisation_load
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_APPLICATIONS = ROOT / "data" / "demo_applications"
+
+
+@pytest.fixture(autouse=True)
+def _no_prefect_calls_by_default(settings):
+    """Unit tests never reach Prefect; e2e tests switch this back on."""
+    settings.PREFECT_START_ON_COMMIT = False
+    settings.REGISTER_RETRY_DELAY_SECONDS = 0
+
+
+@pytest.fixture
+def org(db):
+    return demo_organisation_load()
+
+
+@pytest.fixture
+def token():
+    return DEMO_INTEGRATION_TOKEN
+
+
+def demo_application(name: str = "etj-2026-000101") -> dict:
+    return json.loads((DEMO_APPLICATIONS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def application():
+    return copy.deepcopy(demo_application())
+
+
+@pytest.fixture
+def api_post(client, token):
+    def post(path: str, body, *, auth: str | None = token, content_type="application/json"):
+        data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        headers = {"Authorization": f"Bearer {auth}"} if auth else {}
+        return client.post(path, data=data, content_type=content_type, headers=headers)
+
+    return post
+
+
+def receive(org, application: dict):
+    from approvals import services
+    from approvals.schemas import ApplicationV1
+
+    validated = ApplicationV1.model_validate(application).model_dump(mode="json")
+    case, _ = services.application_receive(
+        raw_body=json.dumps(application), application=validated, received_by=org["users"]["etjanst"]
+    )
+    return case
+
+
+def compile_case(case):
+    """Run the robot steps up to the gate, in-process, as the flow's tasks would."""
+    from approvals.models import ApprovalRequest
+    from flows.bistand import service
+
+    service.case_started(case_id=case.pk, flow_run_id="00000000-0000-0000-0000-000000000000")
+    service.register_gather(case_id=case.pk, flow_run_id="test")
+    version = case.materials.count() + 1
+    opened = service.material_prepare(case_id=case.pk, version=version, flow_run_id="test")
+    return ApprovalRequest.objects.select_related("material", "case").get(pk=opened.request_id)
+
+
+@pytest.fixture
+def open_request(org, application):
+    """An approval request for the first demo application, material compiled."""
+    return compile_case(receive(org, application))
+
+
+def pytest_report_header(config):
+    return f"database: {django_settings.DATABASES['default']['ENGINE']}"
