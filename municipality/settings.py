@@ -66,7 +66,7 @@ ASGI_APPLICATION = "municipality.asgi.application"
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{STATE_DIR / 'robotfabrik.sqlite3'}"),
+        os.environ.get("DATABASE_URL") or f"sqlite:///{STATE_DIR / 'robotfabrik.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }

@@ -1,0 +1,50 @@
+# Robotfabrik: `make demo` runs the product, `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/robotfabrik
+PGHOST_ARGS := -h 127.0.0.1 -U postgres
+
+.PHONY: demo test lint bench messages system-deps pgdb
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q ".[test]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# Debian packages: Chromium for the browser tests, gettext for translations,
+# Pango and fonts for WeasyPrint, psql client tools. Installed only when missing.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	command -v createdb >/dev/null || missing="$$missing postgresql-client"; \
+	ldconfig -p | grep -q libpango-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+messages: $(STAMP)
+	@if [ -d locale ]; then $(PY) manage.py compilemessages -v0; fi
+
+demo: $(STAMP) messages
+	DATABASE_URL= $(PY) manage.py run_demo
+
+pgdb:
+	@psql $(PGHOST_ARGS) -tAc "SELECT 1 FROM pg_database WHERE datname='robotfabrik'" | grep -q 1 \
+	  || createdb $(PGHOST_ARGS) robotfabrik
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	DATABASE_URL= $(PY) manage.py makemigrations --check --dry-run -v1
+
+test: system-deps $(STAMP) messages pgdb lint
+	$(PY) -m pytest
+
+bench: $(STAMP) pgdb
+	$(PY) bench/inbox.py
