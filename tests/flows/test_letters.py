@@ -1,0 +1,94 @@
+"""Decision letters carry what FL 31–33 §§ require for each outcome (read back from the PDF)."""
+
+import pytest
+
+from approvals import services
+from approvals.models import Letter
+from approvals.printing import pdf_text
+from flows.bistand import service
+
+pytestmark = pytest.mark.django_db
+
+
+def _decide(request, user, **kwargs):
+    services.case_access_record(
+        user=user, case=request.case, what="material", material=request.material
+    )
+    decision = services.decision_sign(
+        request_id=request.pk, user=user, shown_material_sha256=request.material.sha256, **kwargs
+    )
+    services.decision_verify_for_execution(
+        request_id=request.pk,
+        claimed_request_id=request.pk,
+        decision_id=decision.pk,
+        material_sha256=decision.material_sha256,
+        flow_run_id="test",
+        attempt_key="k",
+    )
+    service.decision_carry_out(decision_id=decision.pk, flow_run_id="test")
+    return decision, " ".join(pdf_text(bytes(Letter.objects.get(decision=decision).pdf)).split())
+
+
+def _common(text, decision, request):
+    assert "Beslut om ekonomiskt bistånd" in text
+    assert decision.signer_name in text and decision.signer_title in text
+    assert "Socialnämnden" in text and "SN 4.2.1" in text  # delegation named
+    assert request.case.period in text
+    assert "12 kap. socialtjänstlagen (2025:400)" in text
+    assert decision.signed_at.strftime("%Y-%m-%d") in text
+
+
+def test_approval_letter(open_request, org):
+    """An approval names amount, period, decision-maker and rules, without appeal text."""
+    decision, text = _decide(open_request, org["users"]["anna"], outcome="approved", motivation="")
+    _common(text, decision, open_request)
+    assert "Bifall" in text and f"{decision.amount} kr" in text
+    assert "förvaltningsrätten" not in text
+
+
+def test_partly_approved_letter_has_amount_reason_and_appeal(open_request, org):
+    """A partial approval states the amount decided, the reason, and how to appeal."""
+    amount = open_request.proposed_amount - 500
+    decision, text = _decide(
+        open_request,
+        org["users"]["anna"],
+        outcome="partly_approved",
+        amount=amount,
+        motivation="Elkostnaden godtas upp till skälig nivå.",
+    )
+    _common(text, decision, open_request)
+    assert "Delvis bifall" in text and f"{amount} kr" in text
+    assert "Elkostnaden godtas upp till skälig nivå." in text
+    assert "förvaltningsrätten" in text and "tre veckor" in text
+    assert not decision.followed_proposal
+
+
+def test_refusal_letter_has_motivation_and_appeal(open_request, org):
+    """A refusal gives the motivation and the appeal route through the committee."""
+    decision, text = _decide(
+        open_request,
+        org["users"]["anna"],
+        outcome="refused",
+        motivation="Inkomsterna överstiger normen.",
+    )
+    _common(text, decision, open_request)
+    assert "Avslag" in text and "Inkomsterna överstiger normen." in text
+    assert "tre veckor" in text and "Socialnämnden" in text
+
+
+def test_material_flags_register_deviation(open_request):
+    """The material shows the housing-allowance deviation between application and register."""
+    text = pdf_text(bytes(open_request.material.pdf))
+    assert "Bostadsbidrag" in text and "−23" in text
+    assert any(f["code"] == "INCOME_DIFFERS_FROM_REGISTER" for f in open_request.material.flags)
+
+
+def test_register_without_answer_marks_gap_not_zero(org):
+    """CSN not answering is retried, then marked as missing in the material, never as zero."""
+    from tests.conftest import compile_case, demo_application, receive
+
+    request = compile_case(receive(org, demo_application("etj-2026-000103")))
+    codes = [f["code"] for f in request.material.flags]
+    assert "REGISTER_NO_ANSWER" in codes
+    assert "CSN" in pdf_text(bytes(request.material.pdf))
+    assert "csn" in request.case.register_snapshots.get().missing_sources
