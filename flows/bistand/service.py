@@ -20,6 +20,7 @@ from flows.bistand.deviations import (
 )
 from flows.connectors import get_connector
 from flows.connectors.base import (
+    KNOWN_INCOME_TYPES,
     POPULATION_REGISTER,
     PersonNotFound,
     RegisterUnavailable,
@@ -158,10 +159,13 @@ def _previous_decision_incomes(case: Case) -> dict | None:
     )
     if previous is None:
         return None
-    return {
-        line["code"]: line["amount"]
-        for line in previous.material.calculation.get("income_lines", [])
-    }
+    # Income lines are coded "income.<type>"; only whole-type lines compare with the registers.
+    incomes: dict[str, int] = {}
+    for line in previous.material.calculation.get("income_lines", []):
+        kind = line["code"].removeprefix("income.")
+        if kind in KNOWN_INCOME_TYPES:
+            incomes[kind] = incomes.get(kind, 0) + line["amount"]
+    return incomes
 
 
 def material_prepare(*, case_id: int, version: int, flow_run_id: str) -> services.OpenedRequest:

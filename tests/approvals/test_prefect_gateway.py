@@ -1,0 +1,50 @@
+"""The outbox to Prefect: nothing is lost while Prefect is down."""
+
+import pytest
+from django.utils import timezone
+
+from approvals.models import AuditEvent, PrefectCommand
+from approvals.prefect_gateway import command_deliver, commands_deliver_due
+from municipality.runtime import free_port
+from tests.conftest import receive
+
+
+@pytest.fixture
+def prefect_down():
+    from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+    with temporary_settings(
+        updates={
+            PREFECT_API_URL: f"http://127.0.0.1:{free_port()}/api",
+            PREFECT_CLIENT_MAX_RETRIES: 0,
+        }
+    ):
+        yield
+
+
+@pytest.mark.django_db
+def test_flow_start_waits_in_outbox_while_prefect_is_down(org, application, prefect_down):
+    """A failed start stays pending with the error, a later attempt time, and an audit event."""
+    case = receive(org, application)
+    command = PrefectCommand.objects.get(case=case)
+    assert command_deliver(command_id=command.pk) is False
+    command.refresh_from_db()
+    assert command.status == "pending" and command.attempts == 1
+    assert command.next_attempt_at > timezone.now()
+    assert "ConnectError" in command.last_error or "connect" in command.last_error.lower()
+    assert AuditEvent.objects.filter(case=case, kind="flow.start_requested").exists()
+    case.refresh_from_db()
+    assert case.flow_run_id is None
+
+
+@pytest.mark.django_db
+def test_backoff_skips_commands_not_yet_due(org, application, prefect_down):
+    """A command whose next attempt lies ahead is not retried early."""
+    case = receive(org, application)
+    command = PrefectCommand.objects.get(case=case)
+    command_deliver(command_id=command.pk)
+    assert commands_deliver_due() == (0, 0)
+    PrefectCommand.objects.filter(pk=command.pk).update(next_attempt_at=timezone.now())
+    assert commands_deliver_due() == (0, 1)
+    command.refresh_from_db()
+    assert command.attempts == 2
