@@ -30,6 +30,7 @@ class Kind:
     MATERIAL_VIEWED = "material.viewed"
     LETTER_VIEWED = "letter.viewed"
     DECISION_SIGNED = "decision.signed"
+    DECISION_COSIGNED = "decision.cosigned"
     DECISION_REFUSED = "decision.sign_refused"
     RESUME_DELIVERED = "resume.delivered"
     RESUME_FAILED = "resume.delivery_failed"
@@ -38,15 +39,40 @@ class Kind:
     DECISION_EXECUTED = "decision.executed"
     LETTER_CREATED = "letter.created"
     CASE_RETURNED = "case.returned"
+    # An auditor's page that shows no single case (search, statistics, access log).
+    AUDIT_VIEWED = "audit.viewed"
+
+
+# Reads of case data, reviewed on the auditor's access-log page.
+ACCESS_KINDS = (Kind.CASE_VIEWED, Kind.MATERIAL_VIEWED, Kind.LETTER_VIEWED)
+
+# Tables the database refuses to change (migrations approvals 0004, municipality 0003).
+APPEND_ONLY_TRIGGERS = {
+    "postgresql": [
+        ("approvals_auditevent", "approvals_auditevent_append_only"),
+        ("approvals_cosignature", "approvals_cosignature_append_only"),
+        ("approvals_decision", "approvals_decision_append_only"),
+        ("municipality_delegationchange", "municipality_delegationchange_append_only"),
+    ],
+    "sqlite": [
+        ("approvals_auditevent", "approvals_auditevent_no_update"),
+        ("approvals_auditevent", "approvals_auditevent_no_delete"),
+        ("approvals_cosignature", "approvals_cosignature_no_update"),
+        ("approvals_cosignature", "approvals_cosignature_no_delete"),
+        ("approvals_decision", "approvals_decision_no_delete"),
+        ("municipality_delegationchange", "municipality_delegationchange_no_update"),
+        ("municipality_delegationchange", "municipality_delegationchange_no_delete"),
+    ],
+}
 
 
 def _canonical(payload: dict) -> bytes:
     return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def event_hash(event: AuditEvent) -> str:
-    """Hash of an event's content and its links; recomputed by verify_audit."""
-    payload = {
+def event_payload(event: AuditEvent) -> dict:
+    """What an event's hash covers: its content and its links, as JSON values."""
+    return {
         "seq": event.seq,
         "case": event.case_id,
         "kind": event.kind,
@@ -58,7 +84,16 @@ def event_hash(event: AuditEvent) -> str:
         "prev_hash": event.prev_hash,
         "case_prev_hash": event.case_prev_hash,
     }
+
+
+def payload_hash(payload: dict) -> str:
+    """SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of a payload."""
     return hashlib.sha256(_canonical(payload)).hexdigest()
+
+
+def event_hash(event: AuditEvent) -> str:
+    """Hash of an event's content and its links; recomputed by verify_audit."""
+    return payload_hash(event_payload(event))
 
 
 def audit_append(
@@ -137,3 +172,39 @@ def audit_verify(*, batch_size: int = 2000) -> ChainBreak | None:
     if head is not None and (head.last_seq != last_seen or head.last_hash != prev):
         return ChainBreak(last_seen + 1, f"events after {last_seen} were removed")
     return None
+
+
+def case_chain_break(events: list[dict]) -> ChainBreak | None:
+    """First broken event in one case's exported events (payload dicts with their hash).
+
+    What an outside party does with the JSON export: recompute each hash and follow
+    case_prev_hash from the genesis hash.
+    """
+    prev = GENESIS_HASH
+    for event in sorted(events, key=lambda e: e["seq"]):
+        if event["case_prev_hash"] != prev:
+            return ChainBreak(event["seq"], "does not link to the previous event of its case")
+        payload = {k: event[k] for k in event if k != "hash"}
+        if payload_hash(payload) != event["hash"]:
+            return ChainBreak(event["seq"], "content does not match its hash")
+        prev = event["hash"]
+    return None
+
+
+def audit_guard_missing(connection=None) -> list[str]:
+    """Names of append-only triggers missing from the database (e.g. lost in a table rebuild)."""
+    from django.db import connection as default_connection
+
+    connection = connection or default_connection
+    expected = APPEND_ONLY_TRIGGERS.get(connection.vendor)
+    if expected is None:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'"
+            )
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        present = {row[0] for row in cursor.fetchall()}
+    return [name for _table, name in expected if name not in present]

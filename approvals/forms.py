@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from . import selectors
 from .models import Decision
 
 
@@ -15,9 +16,18 @@ class DecisionForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
-    amount = forms.IntegerField(label=_("Amount (kr per month)"), min_value=0, required=False)
+    amount = forms.IntegerField(
+        label=_("Amount (kr per month)"),
+        help_text=_("Only when you approve another amount than proposed."),
+        min_value=0,
+        required=False,
+    )
     motivation = forms.CharField(
         label=_("Motivation"),
+        help_text=_(
+            "Required unless you approve as proposed: why you changed the amount, why the "
+            "application is refused, or what is missing when you return it for completion."
+        ),
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
         max_length=5000,
@@ -34,5 +44,85 @@ class DecisionForm(forms.Form):
             and outcome != Decision.Outcome.APPROVED
             and not (data.get("motivation") or "").strip()
         ):
-            self.add_error("motivation", _("Write a motivation for this outcome."))
+            message = (
+                _("List what is missing.")
+                if outcome == Decision.Outcome.RETURNED
+                else _("Write a motivation for this outcome.")
+            )
+            self.add_error("motivation", message)
         return data
+
+
+class InboxFilterForm(forms.Form):
+    """The inbox's filters, read from the query string (a GET form: links can be shared)."""
+
+    process = forms.ChoiceField(label=_("Process"), required=False)
+    period = forms.RegexField(
+        label=_("Period"),
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "2026-03", "size": 8}),
+        error_messages={"invalid": _("Write the period as YYYY-MM.")},
+    )
+    due_by = forms.DateField(
+        label=_("Due at the latest"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    flags = forms.MultipleChoiceField(
+        label=_("Show only"),
+        choices=[
+            (selectors.FLAG_DEVIATIONS, _("with deviations")),
+            (selectors.FLAG_OVERDUE, _("overdue")),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        choices=[
+            (selectors.SORT_DUE, _("Due date, soonest first")),
+            (selectors.SORT_NEWEST, _("Newest first")),
+            (selectors.SORT_AMOUNT, _("Proposed amount, highest first")),
+        ],
+        required=False,
+    )
+
+    def __init__(self, *args, processes: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["process"].choices = [("", _("All processes"))] + list(processes)
+
+    def filters(self) -> selectors.InboxFilters:
+        """The filters to apply; an invalid field counts as not given."""
+        if not self.is_bound:
+            return selectors.InboxFilters()
+        self.is_valid()  # fills cleaned_data with the valid fields only
+        data = self.cleaned_data
+        flags = data.get("flags") or []
+        return selectors.InboxFilters(
+            process=data.get("process") or "",
+            period=data.get("period") or "",
+            due_by=data.get("due_by"),
+            deviations=selectors.FLAG_DEVIATIONS in flags,
+            overdue=selectors.FLAG_OVERDUE in flags,
+            sort=data.get("sort") or selectors.SORT_DUE,
+        )
+
+
+class ReassignForm(forms.Form):
+    """A team leader's choice of who holds a request; empty gives it back to the queue."""
+
+    assignee = forms.TypedChoiceField(
+        label=_("Assign to"), coerce=int, empty_value=None, required=False
+    )
+
+    def __init__(self, *args, colleagues: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.colleagues = {u.pk: u for u in colleagues}
+        self.fields["assignee"].choices = [("", _("Nobody (back to the unit's queue)"))] + [
+            (u.pk, u.get_full_name() or u.get_username()) for u in colleagues
+        ]
+
+    def assignee_user(self):
+        pk = self.cleaned_data.get("assignee")
+        return self.colleagues.get(pk) if pk is not None else None

@@ -14,7 +14,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from municipality.models import Delegation, Unit
+from municipality.models import Delegation, Substitution, Unit
 
 SHA256_LENGTH = 64
 
@@ -119,6 +119,8 @@ class ApprovalRequest(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", "Öppen"
+        # Signed once; a second, different delegate must sign the same material.
+        AWAITING_SECOND = "awaiting_second", "Väntar på andra underskrift"
         DECIDED = "decided", "Beslutad"
         SUPERSEDED = "superseded", "Ersatt"
 
@@ -139,10 +141,21 @@ class ApprovalRequest(models.Model):
         permissions = [("sign_approvalrequest", "Can sign the decision for this request")]
         constraints = [
             models.UniqueConstraint(
-                fields=["case"], condition=Q(status="open"), name="request_one_open_per_case"
+                fields=["case"],
+                condition=Q(status__in=["open", "awaiting_second"]),
+                name="request_one_open_per_case",
             ),
         ]
-        indexes = [models.Index(fields=["unit", "status", "due_date"])]
+        indexes = [
+            # The inbox: a unit's requests in a status, in due-date order (id breaks ties),
+            # walked page by page; the holder is in it too, so tab counts never read rows.
+            models.Index(
+                fields=["unit", "status", "due_date", "id", "assigned_to"],
+                name="request_inbox_idx",
+            ),
+            # The inbox's "my cases" tab and the reminders walk requests by assignee.
+            models.Index(fields=["assigned_to", "status", "due_date"]),
+        ]
 
     def __str__(self) -> str:
         return f"Request #{self.pk} for case {self.case_id}"
@@ -169,18 +182,31 @@ class Decision(models.Model):
     on_behalf_of = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    substitution = models.ForeignKey(
+        Substitution,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The substitution under which the signer acted on behalf of an absent delegate.",
+    )
     delegation = models.ForeignKey(Delegation, on_delete=models.PROTECT, null=True, blank=True)
     signed_at = models.DateTimeField()
     material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
     material_sha256 = models.CharField(max_length=SHA256_LENGTH)
     material_opened_at = models.DateTimeField()
     followed_proposal = models.BooleanField()
+    cosignature_required = models.BooleanField(
+        default=False, help_text="A second signer rule applied when the decision was signed."
+    )
     verified_at = models.DateTimeField(
         null=True, blank=True, help_text="When the resumed flow re-checked this decision."
     )
     executed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        # Recent decisions first: the inbox's "recently decided" and the auditor's search.
+        indexes = [models.Index(fields=["signed_at"], name="decision_signed_at_idx")]
         constraints = [
             models.CheckConstraint(
                 name="decision_material_sha256_is_sha256",
@@ -206,10 +232,62 @@ class Decision(models.Model):
                 name="decision_opened_before_signed",
                 condition=Q(material_opened_at__lte=models.F("signed_at")),
             ),
+            models.CheckConstraint(
+                name="decision_on_behalf_of_with_substitution",
+                condition=(Q(on_behalf_of__isnull=True) & Q(substitution__isnull=True))
+                | (
+                    Q(on_behalf_of__isnull=False)
+                    & Q(substitution__isnull=False)
+                    & ~Q(on_behalf_of=models.F("signer"))
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} on case {self.request.case_id}"
+
+
+class Cosignature(models.Model):
+    """The second signature on a decision, by another delegate, on the same material."""
+
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="cosignature")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signer_name = models.CharField(max_length=200)
+    signer_title = models.CharField(max_length=200)
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    substitution = models.ForeignKey(
+        Substitution, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    delegation = models.ForeignKey(Delegation, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+    material_sha256 = models.CharField(max_length=SHA256_LENGTH)
+    material_opened_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="cosignature_material_sha256_is_sha256",
+                condition=Exact(Length("material_sha256"), SHA256_LENGTH),
+            ),
+            models.CheckConstraint(
+                name="cosignature_opened_before_signed",
+                condition=Q(material_opened_at__lte=models.F("signed_at")),
+            ),
+            models.CheckConstraint(
+                name="cosignature_on_behalf_of_with_substitution",
+                condition=(Q(on_behalf_of__isnull=True) & Q(substitution__isnull=True))
+                | (
+                    Q(on_behalf_of__isnull=False)
+                    & Q(substitution__isnull=False)
+                    & ~Q(on_behalf_of=models.F("signer"))
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Second signature on decision {self.decision_id}"
 
 
 class Letter(models.Model):
@@ -343,3 +421,46 @@ class ApprovalRequestUserObjectPermission(UserObjectPermissionBase):
 
 class ApprovalRequestGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        indexes = [
+            # "Does one of the user's groups hold this permission on this request?",
+            # answered per inbox row from the index alone.
+            models.Index(
+                fields=["content_object", "permission", "group"], name="request_group_grant_idx"
+            ),
+        ]
+
+
+class Notice(models.Model):
+    """An e-mail sent about a request: a reminder, an escalation or a notification.
+
+    Kept so that the periodic reminder run sends each one-time notice once only
+    (the unique constraint below), and so that who was told what, when, can be read
+    back. The e-mail itself carries no personal data, only the case reference.
+    """
+
+    class Kind(models.TextChoices):
+        DUE_SOON = "due_soon", "Due soon"
+        OVERDUE = "overdue", "Overdue"
+        ESCALATED = "escalated", "Escalated to team leader"
+        ASSIGNED = "assigned", "Assigned"
+        NEW_MATERIAL = "new_material", "Supplement arrived"
+        SECOND_SIGNATURE = "second_signature", "Second signature needed"
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    recipients = models.JSONField(default=list, help_text="Usernames the e-mail was sent to.")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "kind"],
+                condition=Q(kind__in=["due_soon", "overdue", "escalated"]),
+                name="notice_reminders_once_per_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for request {self.request_id}"

@@ -9,6 +9,8 @@ the database; the service passes in what it locked.
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.translation import gettext_noop
+
 DECISION_SIGNER_INACTIVE = "DECISION_SIGNER_INACTIVE"
 DECISION_SIGNER_NOT_HUMAN = "DECISION_SIGNER_NOT_HUMAN"
 DECISION_SIGNER_NO_ACCESS = "DECISION_SIGNER_NO_ACCESS"
@@ -22,30 +24,53 @@ DECISION_REQUEST_NOT_OPEN = "DECISION_REQUEST_NOT_OPEN"
 DECISION_MOTIVATION_MISSING = "DECISION_MOTIVATION_MISSING"
 DECISION_AMOUNT_INVALID = "DECISION_AMOUNT_INVALID"
 DECISION_OUTCOME_INVALID = "DECISION_OUTCOME_INVALID"
+DECISION_COSIGNER_SAME_PERSON = "DECISION_COSIGNER_SAME_PERSON"
+DECISION_COSIGNATURE_MISMATCH = "DECISION_COSIGNATURE_MISMATCH"
 RESUME_NO_DECISION = "RESUME_NO_DECISION"
 RESUME_INPUT_MISMATCH = "RESUME_INPUT_MISMATCH"
+RESUME_COSIGNATURE_MISSING = "RESUME_COSIGNATURE_MISSING"
 
+# English msgids, translated where they are shown (locale/sv); the rules stay pure.
 MESSAGES = {
-    DECISION_SIGNER_INACTIVE: "The account is not active.",
-    DECISION_SIGNER_NOT_HUMAN: "Only a human employee can sign a decision; "
-    "integration and robot accounts never can.",
-    DECISION_SIGNER_NO_ACCESS: "You have no access to this case.",
-    DECISION_SIGNER_NOT_DELEGATED: "You hold no delegation for this decision type, unit and "
-    "amount on this date.",
-    DECISION_SIGNER_PREPARED_MATERIAL: "You prepared or changed this material and may not also "
-    "decide on it.",
-    DECISION_SIGNER_CONFLICT_OF_INTEREST: "You may not decide a case that concerns you or a "
-    "member of your household.",
-    DECISION_SIGNER_NOT_ASSIGNEE: "The case is claimed by another caseworker.",
-    DECISION_MATERIAL_STALE: "The material has changed since you opened it. Read the current "
-    "version before deciding.",
-    DECISION_MATERIAL_NOT_OPENED: "Open the decision material before deciding.",
-    DECISION_REQUEST_NOT_OPEN: "This case has already been decided or is no longer open.",
-    DECISION_MOTIVATION_MISSING: "Write a motivation for this outcome.",
-    DECISION_AMOUNT_INVALID: "The amount must be a whole number of kronor, 0 or more.",
-    DECISION_OUTCOME_INVALID: "Unknown outcome.",
-    RESUME_NO_DECISION: "No signed decision exists for this request.",
-    RESUME_INPUT_MISMATCH: "The resume input does not match the signed decision.",
+    DECISION_SIGNER_INACTIVE: gettext_noop("The account is not active."),
+    DECISION_SIGNER_NOT_HUMAN: gettext_noop(
+        "Only a human employee can sign a decision; integration and robot accounts never can."
+    ),
+    DECISION_SIGNER_NO_ACCESS: gettext_noop("You have no access to this case."),
+    DECISION_SIGNER_NOT_DELEGATED: gettext_noop(
+        "You hold no delegation for this decision type, unit and amount on this date."
+    ),
+    DECISION_SIGNER_PREPARED_MATERIAL: gettext_noop(
+        "You prepared or changed this material and may not also decide on it."
+    ),
+    DECISION_SIGNER_CONFLICT_OF_INTEREST: gettext_noop(
+        "You may not decide a case that concerns you or a member of your household."
+    ),
+    DECISION_SIGNER_NOT_ASSIGNEE: gettext_noop("The case is claimed by another caseworker."),
+    DECISION_MATERIAL_STALE: gettext_noop(
+        "The material has changed since you opened it. Read the current version before deciding."
+    ),
+    DECISION_MATERIAL_NOT_OPENED: gettext_noop("Open the decision material before deciding."),
+    DECISION_REQUEST_NOT_OPEN: gettext_noop(
+        "This case has already been decided or is no longer open."
+    ),
+    DECISION_MOTIVATION_MISSING: gettext_noop("Write a motivation for this outcome."),
+    DECISION_AMOUNT_INVALID: gettext_noop(
+        "The amount must be a whole number of kronor, 0 or more."
+    ),
+    DECISION_OUTCOME_INVALID: gettext_noop("Unknown outcome."),
+    DECISION_COSIGNER_SAME_PERSON: gettext_noop(
+        "The second signature must come from another delegate "
+        "than the one who signed first (or on whose behalf it was signed)."
+    ),
+    DECISION_COSIGNATURE_MISMATCH: gettext_noop(
+        "The second signature must confirm the same outcome and amount as the first."
+    ),
+    RESUME_NO_DECISION: gettext_noop("No signed decision exists for this request."),
+    RESUME_INPUT_MISMATCH: gettext_noop("The resume input does not match the signed decision."),
+    RESUME_COSIGNATURE_MISSING: gettext_noop(
+        "The decision needs a second signature that has not been given."
+    ),
 }
 
 OUTCOMES = ("approved", "partly_approved", "refused", "returned")
@@ -71,6 +96,39 @@ class DelegationLine:
     max_amount: int | None
     valid_from: date
     valid_to: date | None
+
+
+@dataclass(frozen=True)
+class SubstitutionLine:
+    """The substitute may exercise the absent person's delegation during the period."""
+
+    id: int
+    absent_user_id: int
+    absent_role: str
+    substitute_user_id: int
+    decision_type: str
+    valid_from: date
+    valid_to: date
+
+
+@dataclass(frozen=True)
+class SecondSignerLine:
+    id: int
+    above_amount: int | None
+    valid_from: date
+    valid_to: date | None
+
+
+@dataclass(frozen=True)
+class Authority:
+    """Under which delegation line a signer decides, and for whom if as a substitute."""
+
+    line: DelegationLine
+    substitution: SubstitutionLine | None = None
+
+    @property
+    def on_behalf_of_user_id(self) -> int | None:
+        return self.substitution.absent_user_id if self.substitution else None
 
 
 def signer_is_eligible(signer: Signer) -> str | None:
@@ -134,4 +192,114 @@ def outcome_is_complete(*, outcome: str, motivation: str, amount: int | None) ->
         return DECISION_MOTIVATION_MISSING
     if outcome in ("approved", "partly_approved") and (amount is None or amount < 0):
         return DECISION_AMOUNT_INVALID
+    return None
+
+
+def _in_period(on: date, valid_from: date, valid_to: date | None) -> bool:
+    return valid_from <= on and (valid_to is None or on <= valid_to)
+
+
+def signing_authority(
+    *,
+    signer: Signer,
+    lines: list[DelegationLine],
+    substitutions: list[SubstitutionLine],
+    decision_type: str,
+    amount: int,
+    on: date,
+) -> Authority | None:
+    """The signer's own covering delegation, else one exercised as a substitute.
+
+    A substitute acts on behalf of an absent delegate: the absent person's lines
+    (named or by their role) must cover the decision on the date.
+    """
+    own = matching_delegation(signer=signer, lines=lines, amount=amount, on=on)
+    if own is not None:
+        return Authority(own)
+    for substitution in sorted(substitutions, key=lambda s: s.id):
+        # Only the named substitute, only in the absence period, only for the types given.
+        if (
+            substitution.substitute_user_id != signer.user_id
+            or substitution.absent_user_id == signer.user_id
+            or not _in_period(on, substitution.valid_from, substitution.valid_to)
+            or substitution.decision_type not in ("", decision_type)
+        ):
+            continue
+        absent = Signer(
+            user_id=substitution.absent_user_id,
+            is_active=True,
+            is_human=True,
+            role=substitution.absent_role,
+            personnummer="",
+        )
+        line = matching_delegation(signer=absent, lines=lines, amount=amount, on=on)
+        if line is not None:
+            return Authority(line, substitution)
+    return None
+
+
+def authority_still_covers(
+    *,
+    authority: Authority,
+    signer: Signer,
+    holder_role: str,
+    decision_type: str,
+    amount: int,
+    on: date,
+) -> str | None:
+    """After resume: the recorded line (and substitution) still cover the signed decision.
+
+    `authority` holds the lines as they read now; the decision's date and amount are
+    fixed. A line since deleted from the order never reaches this function: the
+    service refuses it first.
+    """
+    holder_id = authority.on_behalf_of_user_id or signer.user_id
+    holder = Signer(
+        user_id=holder_id,
+        is_active=True,
+        is_human=True,
+        role=holder_role,
+        personnummer="",
+    )
+    if matching_delegation(signer=holder, lines=[authority.line], amount=amount, on=on) is None:
+        return DECISION_SIGNER_NOT_DELEGATED
+    sub = authority.substitution
+    if sub is not None and (
+        sub.substitute_user_id != signer.user_id
+        or not _in_period(on, sub.valid_from, sub.valid_to)
+        or sub.decision_type not in ("", decision_type)
+    ):
+        return DECISION_SIGNER_NOT_DELEGATED
+    return None
+
+
+def second_signature_required(
+    *, rules: list[SecondSignerLine], outcome: str, amount: int | None, on: date
+) -> bool:
+    """Whether a configured rule asks for a second signer for this outcome and amount."""
+    # A return for completion decides nothing on the matter.
+    if outcome == "returned":
+        return False
+    return any(
+        _in_period(on, rule.valid_from, rule.valid_to)
+        and (rule.above_amount is None or (amount or 0) > rule.above_amount)
+        for rule in rules
+    )
+
+
+def cosigner_is_distinct(*, first_signer_ids: set[int], cosigner_ids: set[int]) -> str | None:
+    # Two signatures mean two different delegates: neither the first signer nor the
+    # person they acted for may sign (or be acted for) a second time.
+    if first_signer_ids & cosigner_ids:
+        return DECISION_COSIGNER_SAME_PERSON
+    return None
+
+
+def cosignature_matches(
+    *, outcome: str, amount: int | None, first_outcome: str, first_amount: int | None
+) -> str | None:
+    # The second signer confirms the first signer's decision; a different view is not
+    # a second signature.
+    if outcome != first_outcome or amount != first_amount:
+        return DECISION_COSIGNATURE_MISMATCH
     return None

@@ -1,53 +1,390 @@
 """Reads that feed pages. Querysets only; no rules, no writes."""
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from .models import ApprovalRequest, AuditEvent, Case
+from django.contrib.auth.models import Permission, User
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from municipality.models import Process, Staff
+
+from .models import (
+    ApprovalRequest,
+    ApprovalRequestGroupObjectPermission,
+    ApprovalRequestUserObjectPermission,
+    AuditEvent,
+    Case,
+    Decision,
+    RegisterSnapshot,
+)
+
+# --- the caseworker's inbox ------------------------------------------------------------
+
+INBOX_PAGE_SIZE = 50
+RECENT_DECISION_DAYS = 30
+
+TAB_MINE = "mine"
+TAB_UNASSIGNED = "unassigned"
+TAB_RETURNED = "returned"
+TAB_SECOND = "second"
+TAB_DECIDED = "decided"
+INBOX_TABS = (TAB_MINE, TAB_UNASSIGNED, TAB_RETURNED, TAB_SECOND, TAB_DECIDED)
+
+SORT_DUE = "due"
+SORT_NEWEST = "newest"
+SORT_AMOUNT = "amount"
+INBOX_SORTS = (SORT_DUE, SORT_NEWEST, SORT_AMOUNT)
+
+FLAG_DEVIATIONS = "deviations"
+FLAG_OVERDUE = "overdue"
+
+# Only what an inbox row shows: the material's HTML and PDF, the raw application and
+# the personnummer fields are never loaded for a list.
+_ROW_FIELDS = (
+    "id",
+    "status",
+    "due_date",
+    "proposed_amount",
+    "created_at",
+    "unit_id",
+    "case__id",
+    "case__external_ref",
+    "case__process",
+    "case__period",
+    "case__status",
+    "material__id",
+    "material__version",
+    "material__flags",
+    "assigned_to__id",
+    "assigned_to__username",
+    "assigned_to__first_name",
+    "assigned_to__last_name",
+)
+_DECISION_FIELDS = (
+    "decision__id",
+    "decision__outcome",
+    "decision__amount",
+    "decision__motivation",
+    "decision__signer_name",
+    "decision__signed_at",
+)
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What the caseworker narrowed the list to; empty values mean "all"."""
+
+    process: str = ""
+    period: str = ""
+    due_by: date | None = None
+    deviations: bool = False
+    overdue: bool = False
+    sort: str = SORT_DUE
+
+    @property
+    def active(self) -> bool:
+        return bool(self.process or self.period or self.due_by or self.deviations or self.overdue)
+
+
+def requests_visible_to(*, user, per_row: bool = False) -> QuerySet[ApprovalRequest]:
+    """Requests of the user's unit that a grant lets the user see.
+
+    The grant (group or direct, read from the grant tables, never through the
+    superuser shortcut) is the authority. The unit condition mirrors the gate, which
+    lets only staff of the request's unit sign, and lets PostgreSQL walk the
+    (unit, status, due_date) index.
+
+    Two equivalent forms of the grant check. The default (EXISTS) lets PostgreSQL
+    hash the user's grants once: best for counting a whole tab. `per_row` asks per
+    request with a one-row subquery, which cannot be hashed: best for one sorted
+    page, since the index walk then stops after the page instead of first reading
+    every grant the unit ever received.
+    """
+    # Scalar subqueries, each computed once per query (InitPlan), so that PostgreSQL
+    # treats the unit, the permission and the user's groups as known values.
+    unit = Staff.objects.filter(user_id=user.pk).values("unit_id")[:1]
+    permission = Permission.objects.filter(
+        codename="view_approvalrequest", content_type__app_label="approvals"
+    ).values("pk")[:1]
+    groups = User.groups.through.objects.filter(user_id=user.pk).values("group_id")
+    via_group = ApprovalRequestGroupObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), permission_id=Subquery(permission), group_id__in=groups
+    )
+    direct = ApprovalRequestUserObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), permission_id=Subquery(permission), user_id=user.pk
+    )
+    # Nothing grants requests to single users today; when nobody has granted this user
+    # anything directly, leaving that branch out lets PostgreSQL use a semi-join.
+    has_direct = (
+        ApprovalRequestUserObjectPermission.objects.filter(
+            user_id=user.pk, permission_id=Subquery(permission)
+        ).exists()
+        if user.pk
+        else False
+    )
+    qs = ApprovalRequest.objects.filter(unit_id=Subquery(unit))
+    if per_row:
+        qs = qs.alias(grant_via_group=Subquery(via_group.values("pk")[:1]))
+        granted = Q(grant_via_group__isnull=False)
+        if has_direct:
+            qs = qs.alias(grant_direct=Subquery(direct.values("pk")[:1]))
+            granted |= Q(grant_direct__isnull=False)
+        return qs.filter(granted)
+    return qs.filter(Exists(via_group) | Exists(direct) if has_direct else Exists(via_group))
+
+
+def inbox_requests(
+    *, user, tab: str, filters: InboxFilters, today: date | None = None, per_row: bool = False
+) -> QuerySet[ApprovalRequest]:
+    """One tab of the inbox, filtered and sorted; page it, then read the rows with inbox_rows.
+
+    Kept free of joins that only display needs, so that PostgreSQL picks the page's
+    ids from the request table's indexes before anything is joined.
+    """
+    today = today or timezone.localdate()
+    qs = requests_visible_to(user=user, per_row=per_row)
+    if tab == TAB_MINE:
+        qs = qs.filter(status=ApprovalRequest.Status.OPEN, assigned_to=user)
+    elif tab == TAB_UNASSIGNED:
+        qs = qs.filter(status=ApprovalRequest.Status.OPEN, assigned_to__isnull=True)
+    elif tab == TAB_SECOND:
+        qs = qs.filter(status=ApprovalRequest.Status.AWAITING_SECOND)
+    elif tab == TAB_RETURNED:
+        later = ApprovalRequest.objects.filter(case=OuterRef("case"), pk__gt=OuterRef("pk"))
+        qs = qs.filter(
+            status=ApprovalRequest.Status.DECIDED,
+            decision__outcome=Decision.Outcome.RETURNED,
+            case__status=Case.Status.RETURNED,
+        ).exclude(Exists(later))
+    elif tab == TAB_DECIDED:
+        since = timezone.now() - timedelta(days=RECENT_DECISION_DAYS)
+        qs = qs.filter(status=ApprovalRequest.Status.DECIDED, decision__signed_at__gte=since)
+    else:
+        return ApprovalRequest.objects.none()
+    if filters.process:
+        qs = qs.filter(case__process=filters.process)
+    if filters.period:
+        qs = qs.filter(case__period=filters.period)
+    if filters.due_by:
+        qs = qs.filter(due_date__lte=filters.due_by)
+    if filters.deviations:
+        qs = qs.exclude(material__flags=[])
+    if filters.overdue:
+        qs = qs.filter(due_date__lt=today)
+    if tab in (TAB_RETURNED, TAB_DECIDED):
+        return qs.order_by("-decision__signed_at", "-pk")
+    if filters.sort == SORT_NEWEST:
+        return qs.order_by("-created_at", "-pk")
+    if filters.sort == SORT_AMOUNT:
+        return qs.order_by("-proposed_amount", "due_date", "pk")
+    return qs.order_by("due_date", "pk")
+
+
+def inbox_rows(*, page_ids: QuerySet, tab: str) -> list[ApprovalRequest]:
+    """The rows of one inbox page, with only the columns a row shows, in the page's order.
+
+    `page_ids` is one page (a slice) of inbox_requests(...).values_list("pk"); it runs
+    as a subquery, so the page costs one query whatever the number of cases.
+    """
+    fields = _ROW_FIELDS
+    qs = ApprovalRequest.objects.filter(pk__in=page_ids).select_related(
+        "case", "material", "assigned_to"
+    )
+    if tab in (TAB_SECOND, TAB_RETURNED, TAB_DECIDED):
+        qs = qs.select_related("decision")
+        fields += _DECISION_FIELDS
+    return list(qs.only(*fields).order_by(*page_ids.query.order_by))
+
+
+def inbox_page(
+    *, user, tab: str, filters: InboxFilters, number, counts: dict, today: date | None = None
+) -> Page:
+    """One page of a tab: its ids picked per row in index order, then its rows read.
+
+    The tab's size comes from `counts` when nothing is filtered (no second count).
+    A filtered tab is counted per row too: with joins to the case or the material,
+    PostgreSQL otherwise tends to start from every grant the unit ever received.
+    """
+    requests = inbox_requests(user=user, tab=tab, filters=filters, today=today, per_row=True)
+    paginator = Paginator(requests.values_list("pk", flat=True), INBOX_PAGE_SIZE)
+    if not filters.active and tab in counts:
+        paginator.count = counts[tab]
+    page = paginator.get_page(number)
+    page.object_list = inbox_rows(page_ids=page.object_list, tab=tab) if paginator.count else []
+    return page
+
+
+def inbox_counts(*, user, today: date | None = None) -> dict[str, int]:
+    """How many requests wait in each working tab, in one query; plus the returned cases."""
+    today = today or timezone.localdate()
+    visible = requests_visible_to(user=user)
+    open_ = Q(status=ApprovalRequest.Status.OPEN)
+    counts = visible.filter(
+        status__in=[ApprovalRequest.Status.OPEN, ApprovalRequest.Status.AWAITING_SECOND]
+    ).aggregate(
+        mine=Count("pk", filter=open_ & Q(assigned_to=user)),
+        unassigned=Count("pk", filter=open_ & Q(assigned_to__isnull=True)),
+        second=Count("pk", filter=Q(status=ApprovalRequest.Status.AWAITING_SECOND)),
+        overdue_mine=Count("pk", filter=open_ & Q(assigned_to=user, due_date__lt=today)),
+        overdue_unassigned=Count(
+            "pk", filter=open_ & Q(assigned_to__isnull=True, due_date__lt=today)
+        ),
+    )
+    return counts
+
+
+def inbox_processes(*, user) -> list[tuple[str, str]]:
+    """(slug, name) of the processes handled by the user's unit, for the filter and rows."""
+    return list(
+        Process.objects.filter(unit__staff__user=user).order_by("name").values_list("slug", "name")
+    )
+
+
+# --- the case page -----------------------------------------------------------------------
+
+
+def register_snapshot_latest(*, case: Case) -> RegisterSnapshot | None:
+    return RegisterSnapshot.objects.filter(case=case).order_by("-fetched_at", "-id").first()
+
+
+def decision_previous_for_applicant(*, case: Case) -> Decision | None:
+    """The latest executed decision on an earlier case of the same applicant and process."""
+    return (
+        Decision.objects.filter(
+            request__case__process=case.process,
+            request__case__subject_personnummer=case.subject_personnummer,
+            request__case__unit_id=case.unit_id,
+            executed_at__isnull=False,
+        )
+        .exclude(request__case=case)
+        .exclude(outcome=Decision.Outcome.RETURNED)
+        .select_related("request__case")
+        .only(
+            "id",
+            "outcome",
+            "amount",
+            "signer_name",
+            "signed_at",
+            "motivation",
+            "request__id",
+            "request__case__id",
+            "request__case__period",
+            "request__case__external_ref",
+        )
+        .order_by("-signed_at")
+        .first()
+    )
+
+
+def material_sections(*, material) -> dict:
+    """The calculation's lines grouped for display, each with the deviations that concern it.
+
+    A flag about an income type sits next to the income line `income.<type>`; flags
+    about no line (household, registers that did not answer, an income the
+    calculation does not count) are returned under "other".
+    """
+    calculation = material.calculation or {}
+    flags = list(material.flags or [])
+    placed: set[int] = set()
+    sections = []
+    for key, title in (
+        ("riksnorm_lines", "riksnorm"),
+        ("cost_lines", "costs"),
+        ("income_lines", "incomes"),
+    ):
+        lines = []
+        for line in calculation.get(key, []):
+            concerning = []
+            for i, flag in enumerate(flags):
+                if flag.get("income_type") and line.get("code") == f"income.{flag['income_type']}":
+                    concerning.append(flag)
+                    placed.add(i)
+            lines.append({**line, "flags": concerning})
+        sections.append({"key": title, "lines": lines, "total": calculation.get(title)})
+    return {
+        "sections": sections,
+        "other_flags": [f for i, f in enumerate(flags) if i not in placed],
+        "flag_count": len(flags),
+    }
 
 
 def approval_list_for_user(*, user) -> QuerySet[ApprovalRequest]:
-    """Open requests the user may see: granted to the user or one of their groups.
-
-    Grants are read directly, never through the superuser shortcut, so a superuser
-    sees only what their own unit's grants give them.
-    """
-    granted = ApprovalRequest.objects.filter(
-        approvalrequestgroupobjectpermission__permission__codename="view_approvalrequest",
-        approvalrequestgroupobjectpermission__group__user=user,
-    ).values("pk")
-    granted_directly = ApprovalRequest.objects.filter(
-        approvalrequestuserobjectpermission__permission__codename="view_approvalrequest",
-        approvalrequestuserobjectpermission__user=user,
-    ).values("pk")
+    """Open requests the user may see (any holder), soonest due first."""
     return (
-        ApprovalRequest.objects.filter(status=ApprovalRequest.Status.OPEN)
-        .filter(Q(pk__in=granted) | Q(pk__in=granted_directly))
+        requests_visible_to(user=user)
+        .filter(status=ApprovalRequest.Status.OPEN)
         .select_related("case", "material", "assigned_to")
         .order_by("due_date", "pk")
     )
 
 
+def process_for(*, case: Case) -> Process | None:
+    return Process.objects.filter(slug=case.process).first()
+
+
+# Reads of the case are on the audit pages; the caseworker's history shows what happened.
+_READ_KINDS = ("case.viewed", "material.viewed", "letter.viewed")
+
+
+def case_history(*, case: Case) -> QuerySet[AuditEvent]:
+    """What happened to the case, oldest first, without the log of who read it."""
+    return (
+        AuditEvent.objects.filter(case=case)
+        .exclude(kind__in=_READ_KINDS)
+        .select_related("actor")
+        .only(
+            "id",
+            "seq",
+            "kind",
+            "actor_label",
+            "created_at",
+            "data",
+            "actor__id",
+            "actor__username",
+            "actor__first_name",
+            "actor__last_name",
+        )
+        .order_by("seq")
+    )
+
+
+def register_overview(*, case: Case) -> dict | None:
+    """What the registers answered for the control month, by source, with the origin of each.
+
+    Rows name the source (the origin of the figure), the household member (masked in
+    the template), the month and the income. A source that did not answer is listed
+    as missing, never as zero.
+    """
+    snapshot = register_snapshot_latest(case=case)
+    if snapshot is None:
+        return None
+    rows, quiet = [], []
+    for answer in snapshot.data.get("answers", []):
+        if not answer.get("answered"):
+            continue
+        if not answer.get("records"):
+            quiet.append(answer["source"])
+        for record in answer.get("records", []):
+            rows.append(
+                {
+                    "source": answer["source"],
+                    "personnummer": answer.get("personnummer", ""),
+                    "month": record.get("month", answer.get("month")),
+                    "income_type": record.get("income_type"),
+                    "amount": record.get("amount"),
+                }
+            )
+    return {
+        "fetched_at": snapshot.fetched_at,
+        "control_month": snapshot.control_month,
+        "rows": rows,
+        "no_income_sources": sorted(set(quiet) - {r["source"] for r in rows}),
+        "missing_sources": snapshot.missing_sources,
+        "household": snapshot.data.get("household"),
+    }
+
+
 def case_events(*, case: Case) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(case=case).select_related("actor").order_by("seq")
-
-
-def decision_search(*, params) -> QuerySet:
-    """Decisions filtered by the auditor's search form (period, process, outcome, signer)."""
-    from .models import Decision
-
-    qs = Decision.objects.select_related("request__case", "request__unit", "signer").order_by(
-        "-signed_at"
-    )
-    if params.get("period"):
-        qs = qs.filter(request__case__period=params["period"])
-    if params.get("process"):
-        qs = qs.filter(request__case__process=params["process"])
-    if params.get("outcome"):
-        qs = qs.filter(outcome=params["outcome"])
-    if params.get("unit"):
-        qs = qs.filter(request__unit__code=params["unit"])
-    if params.get("signer"):
-        qs = qs.filter(signer__username=params["signer"])
-    if params.get("changed") == "1":
-        qs = qs.filter(followed_proposal=False)
-    return qs

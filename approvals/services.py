@@ -14,7 +14,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from municipality.models import Delegation, Process, Staff, unit_group_name
+from municipality.models import (
+    Delegation,
+    Process,
+    SecondSignerRule,
+    Staff,
+    Substitution,
+    unit_group_name,
+)
 
 from . import rules
 from .audit import Kind, audit_append
@@ -22,6 +29,7 @@ from .models import (
     ApprovalRequest,
     AuditEvent,
     Case,
+    Cosignature,
     Decision,
     Letter,
     Material,
@@ -153,6 +161,24 @@ def case_flow_started(*, case_id: int, flow_run_id: str) -> None:
         case.save(update_fields=["flow_run_id", "status"])
 
 
+def case_flow_failed(*, case_id: int, flow_run_id: str, reason: str) -> None:
+    """Mark a case whose robot stopped with an error, so that a human picks it up.
+
+    Nothing is decided: an open request stays open, and a decided one stays decided.
+    """
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case_id)
+        if case.status in (Case.Status.RECEIVED, Case.Status.PROCESSING):
+            case.status = Case.Status.FAILED
+            case.save(update_fields=["status"])
+        audit_append(
+            kind=Kind.ROBOT_STEP,
+            actor_label="robot:flow",
+            case=case,
+            data={"step": "flow-failed", "flow_run": flow_run_id, "reason": reason[:500]},
+        )
+
+
 def robot_step_record(
     *, case_id: int, step: str, inputs: dict, outputs: dict, flow_run_id: str
 ) -> None:
@@ -269,6 +295,11 @@ def material_compile(
                 "due_date": request.due_date.isoformat(),
             },
         )
+        if version > 1:
+            # A supplement arrived after a return for completion: tell the caseworker.
+            from .inbox import notify_new_material
+
+            notify_new_material(request)
     return OpenedRequest(request.pk, material.pk, material.sha256, material.version)
 
 
@@ -289,19 +320,32 @@ def working_days_after(start: date, days: int) -> date:
 
 
 def case_access_record(
-    *, user, case: Case, what: str, material: Material | None = None
+    *, user, case: Case, what: str, material: Material | None = None, purpose: str = "casework"
 ) -> AuditEvent:
-    """Log a read of case data: who, when, what, and whether they had an open assignment."""
-    open_request = case.requests.filter(status=ApprovalRequest.Status.OPEN).first()
+    """Log a read of case data: who, when, what, why, and whether they had an open assignment.
+
+    `purpose` is "audit" for the auditor's pages, so that the access-log review can
+    tell a granted audit read from a caseworker's read without an open assignment.
+    """
+    open_request = case.requests.filter(
+        status__in=[ApprovalRequest.Status.OPEN, ApprovalRequest.Status.AWAITING_SECOND]
+    ).first()
     had_assignment = bool(
         open_request
-        and open_request.assigned_to_id in (None, user.pk)
+        and (
+            open_request.assigned_to_id in (None, user.pk)
+            # A request waiting for a second signature is open to every delegate.
+            or open_request.status == ApprovalRequest.Status.AWAITING_SECOND
+        )
         and holds_object_perm(user=user, codename="view_approvalrequest", obj=open_request)
     )
     kind = {
         "material": Kind.MATERIAL_VIEWED,
         "material_pdf": Kind.MATERIAL_VIEWED,
         "letter_pdf": Kind.LETTER_VIEWED,
+        "audit_material_html": Kind.MATERIAL_VIEWED,
+        "audit_material_pdf": Kind.MATERIAL_VIEWED,
+        "audit_letter_pdf": Kind.LETTER_VIEWED,
     }.get(what, Kind.CASE_VIEWED)
     return audit_append(
         kind=kind,
@@ -309,7 +353,23 @@ def case_access_record(
         actor_label=actor_label_for(user),
         case=case,
         material=material,
-        data={"what": what, "open_assignment": had_assignment},
+        data={"what": what, "open_assignment": had_assignment, "purpose": purpose},
+    )
+
+
+def audit_page_record(*, user, page: str, filters: dict) -> AuditEvent:
+    """Log an auditor's page that shows no single case (search, statistics, access log)."""
+    return audit_append(
+        kind=Kind.AUDIT_VIEWED,
+        actor=user,
+        actor_label=actor_label_for(user),
+        data={
+            "page": page,
+            "filters": {
+                k: str(v) for k, v in sorted(filters.items()) if v not in (None, "", False)
+            },
+            "purpose": "audit",
+        },
     )
 
 
@@ -360,11 +420,67 @@ def _signer_of(user) -> rules.Signer:
     )
 
 
+def _delegation_line(d: Delegation) -> rules.DelegationLine:
+    return rules.DelegationLine(d.pk, d.user_id, d.role, d.max_amount, d.valid_from, d.valid_to)
+
+
 def _delegation_lines(*, unit_id: int, decision_type: str) -> list[rules.DelegationLine]:
+    # Lines deleted from the order are kept for the record but back nothing.
     return [
-        rules.DelegationLine(d.pk, d.user_id, d.role, d.max_amount, d.valid_from, d.valid_to)
-        for d in Delegation.objects.filter(unit_id=unit_id, decision_type=decision_type)
+        _delegation_line(d)
+        for d in Delegation.objects.filter(
+            unit_id=unit_id, decision_type=decision_type, deleted_at__isnull=True
+        )
     ]
+
+
+def _substitution_line(s: Substitution) -> rules.SubstitutionLine:
+    absent_role = Staff.objects.filter(user_id=s.absent_id).values_list("role", flat=True).first()
+    return rules.SubstitutionLine(
+        id=s.pk,
+        absent_user_id=s.absent_id,
+        absent_role=absent_role or "",
+        substitute_user_id=s.substitute_id,
+        decision_type=s.decision_type,
+        valid_from=s.valid_from,
+        valid_to=s.valid_to,
+    )
+
+
+def _substitution_lines(*, unit_id: int, substitute) -> list[rules.SubstitutionLine]:
+    return [
+        _substitution_line(s)
+        for s in Substitution.objects.filter(
+            unit_id=unit_id, substitute=substitute, deleted_at__isnull=True
+        )
+    ]
+
+
+def _second_signer_lines(*, unit_id: int, decision_type: str) -> list[rules.SecondSignerLine]:
+    return [
+        rules.SecondSignerLine(r.pk, r.above_amount, r.valid_from, r.valid_to)
+        for r in SecondSignerRule.objects.filter(
+            unit_id=unit_id, decision_type=decision_type, deleted_at__isnull=True
+        )
+    ]
+
+
+def _signing_authority(*, signer, user, request, amount: int | None, on: date):
+    return rules.signing_authority(
+        signer=signer,
+        lines=_delegation_lines(unit_id=request.unit_id, decision_type=request.decision_type),
+        substitutions=_substitution_lines(unit_id=request.unit_id, substitute=user),
+        decision_type=request.decision_type,
+        amount=amount or 0,
+        on=on,
+    )
+
+
+def _signer_has_access(*, user, request: ApprovalRequest) -> bool:
+    # Object permission, not a global flag: a superuser without it is refused too.
+    return Staff.objects.filter(user=user, unit_id=request.unit_id).exists() and holds_object_perm(
+        user=user, codename="sign_approvalrequest", obj=request
+    )
 
 
 def _first_material_view(*, user, material: Material):
@@ -388,9 +504,13 @@ def decision_sign(
     """Record a human decision on an open request; the only way a decision comes to exist.
 
     Checks every rule of the gate in one transaction with the request locked, then
-    queues the resume of the flow run (ids only) for after commit.
+    queues the resume of the flow run (ids only) for after commit. When a second
+    signer rule applies, the request waits for a second signature instead, and the
+    same call by another delegate records it (see _decision_cosign); only then is
+    the resume queued.
     """
     signer = _signer_of(user)
+    today = timezone.localdate()
     with transaction.atomic():
         request = (
             ApprovalRequest.objects.select_for_update()
@@ -403,12 +523,18 @@ def decision_sign(
         if outcome in ("refused", "returned"):
             amount = None if outcome == "returned" else 0
         error = rules.signer_is_eligible(signer)
-        # Object permission, not a global flag: a superuser without it is refused too.
-        if error is None and not (
-            Staff.objects.filter(user=user, unit_id=request.unit_id).exists()
-            and holds_object_perm(user=user, codename="sign_approvalrequest", obj=request)
-        ):
+        if error is None and not _signer_has_access(user=user, request=request):
             error = rules.DECISION_SIGNER_NO_ACCESS
+        if error is None and request.status == ApprovalRequest.Status.AWAITING_SECOND:
+            return _decision_cosign(
+                request=request,
+                user=user,
+                signer=signer,
+                outcome=outcome,
+                amount=amount,
+                shown_material_sha256=shown_material_sha256,
+                on=today,
+            )
         if error is None and request.status != ApprovalRequest.Status.OPEN:
             error = rules.DECISION_REQUEST_NOT_OPEN
         if error is None and request.assigned_to_id not in (None, user.pk):
@@ -432,17 +558,12 @@ def decision_sign(
         if error is None:
             prepared = {request.material.prepared_by_id} - {None}
             error = rules.separation_of_duties(signer=signer, prepared_by_ids=prepared)
-        delegation = None
+        authority = None
         if error is None and outcome != "returned":
-            delegation = rules.matching_delegation(
-                signer=signer,
-                lines=_delegation_lines(
-                    unit_id=request.unit_id, decision_type=request.decision_type
-                ),
-                amount=amount or 0,
-                on=timezone.localdate(),
+            authority = _signing_authority(
+                signer=signer, user=user, request=request, amount=amount, on=today
             )
-            if delegation is None:
+            if authority is None:
                 error = rules.DECISION_SIGNER_NOT_DELEGATED
         if (
             error is None
@@ -453,8 +574,17 @@ def decision_sign(
         if error is not None:
             raise GateRefused(error)
 
+        cosignature_required = rules.second_signature_required(
+            rules=_second_signer_lines(
+                unit_id=request.unit_id, decision_type=request.decision_type
+            ),
+            outcome=outcome,
+            amount=amount,
+            on=today,
+        )
         staff = user.staff
         now = timezone.now()
+        substitution = authority.substitution if authority else None
         decision = Decision.objects.create(
             request=request,
             outcome=outcome,
@@ -463,14 +593,21 @@ def decision_sign(
             signer=user,
             signer_name=user.get_full_name() or user.get_username(),
             signer_title=staff.title or staff.get_role_display(),
-            delegation_id=delegation.id if delegation else None,
+            on_behalf_of_id=authority.on_behalf_of_user_id if authority else None,
+            substitution_id=substitution.id if substitution else None,
+            delegation_id=authority.line.id if authority else None,
             signed_at=now,
             material=request.material,
             material_sha256=request.material.sha256,
             material_opened_at=opened_at,
             followed_proposal=(outcome == "approved" and amount == request.proposed_amount),
+            cosignature_required=cosignature_required,
         )
-        request.status = ApprovalRequest.Status.DECIDED
+        request.status = (
+            ApprovalRequest.Status.AWAITING_SECOND
+            if cosignature_required
+            else ApprovalRequest.Status.DECIDED
+        )
         request.save(update_fields=["status"])
         audit_append(
             kind=Kind.DECISION_SIGNED,
@@ -489,14 +626,126 @@ def decision_sign(
                 "material_sha256": decision.material_sha256,
                 "material_opened_at": opened_at.isoformat(),
                 "seconds_from_open_to_sign": int((now - opened_at).total_seconds()),
-                "delegation": delegation.id if delegation else None,
+                "delegation": decision.delegation_id,
+                "on_behalf_of": decision.on_behalf_of_id,
+                "substitution": decision.substitution_id,
+                "cosignature_required": cosignature_required,
             },
         )
-        command_enqueue(
-            kind=PrefectCommand.Kind.RESUME,
-            case=case,
-            payload={"run_input": decision_run_input(decision)},
+        # With a second signer rule the flow waits: nothing may resume it yet.
+        if cosignature_required:
+            from .inbox import notify_second_signature_needed
+
+            notify_second_signature_needed(request, first_signer=user)
+        else:
+            command_enqueue(
+                kind=PrefectCommand.Kind.RESUME,
+                case=case,
+                payload={"run_input": decision_run_input(decision)},
+            )
+    return decision
+
+
+def _decision_cosign(
+    *,
+    request: ApprovalRequest,
+    user,
+    signer: rules.Signer,
+    outcome: str,
+    amount: int | None,
+    shown_material_sha256: str,
+    on: date,
+) -> Decision:
+    """Second signature on a decision waiting for one; called by decision_sign only.
+
+    Runs inside decision_sign's transaction with the request locked, after the
+    signer's eligibility and access were checked.
+    """
+    case = request.case
+    decision = Decision.objects.select_for_update().get(request=request)
+    first = {decision.signer_id, decision.on_behalf_of_id} - {None}
+    error = rules.cosigner_is_distinct(first_signer_ids=first, cosigner_ids={user.pk})
+    latest = case.materials.order_by("-version").values_list("sha256", flat=True).first()
+    if error is None:
+        # The second signer must see exactly what the first one signed, still current.
+        error = rules.material_is_current(
+            shown_sha256=shown_material_sha256,
+            request_sha256=decision.material_sha256,
+            latest_sha256=latest,
         )
+    if error is None and decision.material_sha256 != request.material.sha256:
+        error = rules.DECISION_MATERIAL_STALE
+    opened_at = _first_material_view(user=user, material=request.material)
+    if error is None and opened_at is None:
+        error = rules.DECISION_MATERIAL_NOT_OPENED
+    if error is None:
+        error = rules.cosignature_matches(
+            outcome=outcome,
+            amount=amount,
+            first_outcome=decision.outcome,
+            first_amount=decision.amount,
+        )
+    if error is None:
+        error = rules.no_conflict_of_interest(signer=signer, household=case.household_personnummer)
+    if error is None:
+        prepared = {request.material.prepared_by_id} - {None}
+        error = rules.separation_of_duties(signer=signer, prepared_by_ids=prepared)
+    authority = None
+    if error is None:
+        authority = _signing_authority(
+            signer=signer, user=user, request=request, amount=decision.amount, on=on
+        )
+        if authority is None:
+            error = rules.DECISION_SIGNER_NOT_DELEGATED
+    if error is None and authority.on_behalf_of_user_id is not None:
+        # Acting for the first signer (or for whom they acted) is not a second delegate.
+        error = rules.cosigner_is_distinct(
+            first_signer_ids=first, cosigner_ids={authority.on_behalf_of_user_id}
+        )
+    if error is not None:
+        raise GateRefused(error)
+
+    staff = user.staff
+    now = timezone.now()
+    cosignature = Cosignature.objects.create(
+        decision=decision,
+        signer=user,
+        signer_name=user.get_full_name() or user.get_username(),
+        signer_title=staff.title or staff.get_role_display(),
+        on_behalf_of_id=authority.on_behalf_of_user_id,
+        substitution_id=authority.substitution.id if authority.substitution else None,
+        delegation_id=authority.line.id,
+        signed_at=now,
+        material_sha256=decision.material_sha256,
+        material_opened_at=opened_at,
+    )
+    request.status = ApprovalRequest.Status.DECIDED
+    request.save(update_fields=["status"])
+    audit_append(
+        kind=Kind.DECISION_COSIGNED,
+        actor=user,
+        actor_label=actor_label_for(user),
+        case=case,
+        material=request.material,
+        data={
+            "request": request.pk,
+            "decision": decision.pk,
+            "cosignature": cosignature.pk,
+            "outcome": decision.outcome,
+            "amount": decision.amount,
+            "material_sha256": cosignature.material_sha256,
+            "material_opened_at": opened_at.isoformat(),
+            "seconds_from_open_to_sign": int((now - opened_at).total_seconds()),
+            "delegation": cosignature.delegation_id,
+            "on_behalf_of": cosignature.on_behalf_of_id,
+            "substitution": cosignature.substitution_id,
+        },
+    )
+    command_enqueue(
+        kind=PrefectCommand.Kind.RESUME,
+        case=case,
+        payload={"run_input": decision_run_input(decision)},
+    )
     return decision
 
 
@@ -528,6 +777,102 @@ class VerifiedDecision:
     outcome: str
 
 
+def _authority_still_covers(
+    *,
+    request: ApprovalRequest,
+    signer_user,
+    delegation: Delegation | None,
+    substitution: Substitution | None,
+    on_behalf_of_id: int | None,
+    amount: int | None,
+    signed_at,
+) -> str | None:
+    """Whether the delegation line (and substitution) a signature was made under still back it."""
+    # A line since deleted from the order, or one for another unit or decision type,
+    # backs nothing.
+    if (
+        delegation is None
+        or delegation.deleted_at is not None
+        or delegation.unit_id != request.unit_id
+        or delegation.decision_type != request.decision_type
+    ):
+        return rules.DECISION_SIGNER_NOT_DELEGATED
+    sub = None
+    if substitution is not None or on_behalf_of_id is not None:
+        # Acting for someone needs a substitution that still stands, for that person.
+        if (
+            substitution is None
+            or substitution.deleted_at is not None
+            or substitution.unit_id != request.unit_id
+            or substitution.absent_id != on_behalf_of_id
+        ):
+            return rules.DECISION_SIGNER_NOT_DELEGATED
+        sub = _substitution_line(substitution)
+    holder_id = on_behalf_of_id or signer_user.pk
+    holder_role = Staff.objects.filter(user_id=holder_id).values_list("role", flat=True).first()
+    return rules.authority_still_covers(
+        authority=rules.Authority(_delegation_line(delegation), sub),
+        signer=_signer_of(signer_user),
+        holder_role=holder_role or "",
+        decision_type=request.decision_type,
+        amount=amount or 0,
+        on=timezone.localdate(signed_at),
+    )
+
+
+def _human_signer_error(user) -> str | None:
+    # The signer must have been an eligible human; inactive-after-signing is fine.
+    signer = _signer_of(user)
+    return rules.signer_is_eligible(rules.Signer(**{**signer.__dict__, "is_active": True}))
+
+
+def _decision_recheck(*, request: ApprovalRequest, decision: Decision) -> str | None:
+    """The gate's rules re-read from the database for a stored decision."""
+    if decision.material_sha256 != request.material.sha256:
+        return rules.DECISION_MATERIAL_STALE
+    error = _human_signer_error(decision.signer)
+    if error is None and decision.outcome != "returned":
+        error = _authority_still_covers(
+            request=request,
+            signer_user=decision.signer,
+            delegation=decision.delegation,
+            substitution=decision.substitution,
+            on_behalf_of_id=decision.on_behalf_of_id,
+            amount=decision.amount,
+            signed_at=decision.signed_at,
+        )
+    if error is not None or not decision.cosignature_required:
+        if error is None and request.status != ApprovalRequest.Status.DECIDED:
+            error = rules.RESUME_NO_DECISION
+        return error
+    cosignature = (
+        Cosignature.objects.select_related("signer", "delegation", "substitution")
+        .filter(decision=decision)
+        .first()
+    )
+    if cosignature is None or request.status != ApprovalRequest.Status.DECIDED:
+        return rules.RESUME_COSIGNATURE_MISSING
+    error = rules.cosigner_is_distinct(
+        first_signer_ids={decision.signer_id, decision.on_behalf_of_id} - {None},
+        cosigner_ids={cosignature.signer_id, cosignature.on_behalf_of_id} - {None},
+    )
+    if error is None and cosignature.material_sha256 != decision.material_sha256:
+        error = rules.DECISION_MATERIAL_STALE
+    if error is None:
+        error = _human_signer_error(cosignature.signer)
+    if error is None:
+        error = _authority_still_covers(
+            request=request,
+            signer_user=cosignature.signer,
+            delegation=cosignature.delegation,
+            substitution=cosignature.substitution,
+            on_behalf_of_id=cosignature.on_behalf_of_id,
+            amount=decision.amount,
+            signed_at=cosignature.signed_at,
+        )
+    return error
+
+
 def decision_verify_for_execution(
     *,
     request_id: int,
@@ -540,11 +885,20 @@ def decision_verify_for_execution(
     """Re-check, after the flow resumed, that the claimed decision is real and lawful.
 
     The resume input is only a claim: anyone with access to Prefect's API can send
-    one. The decision row in the database is the authority.
+    one. The decision row in the database is the authority: its signer, the
+    delegation line and substitution it was signed under (as they read now), and
+    the second signature where one was required.
     """
-    request = ApprovalRequest.objects.select_related("case", "material").get(pk=request_id)
+    request = (
+        ApprovalRequest.objects.select_related("case", "material").filter(pk=request_id).first()
+    )
+    if request is None:
+        # No such request: there is no case to log on and nothing to execute.
+        raise GateRefused(rules.RESUME_NO_DECISION)
     decision = (
-        Decision.objects.select_related("signer", "signer__staff").filter(request=request).first()
+        Decision.objects.select_related("signer", "signer__staff", "delegation", "substitution")
+        .filter(request=request)
+        .first()
     )
     error = None
     if decision is None:
@@ -555,23 +909,8 @@ def decision_verify_for_execution(
         or material_sha256 != decision.material_sha256
     ):
         error = rules.RESUME_INPUT_MISMATCH
-    elif decision.material_sha256 != request.material.sha256:
-        error = rules.DECISION_MATERIAL_STALE
     else:
-        signer = _signer_of(decision.signer)
-        # The signer must have been an eligible human; inactive-after-signing is fine.
-        error = rules.signer_is_eligible(rules.Signer(**{**signer.__dict__, "is_active": True}))
-        if error is None and decision.outcome != "returned":
-            delegation = rules.matching_delegation(
-                signer=signer,
-                lines=_delegation_lines(
-                    unit_id=request.unit_id, decision_type=request.decision_type
-                ),
-                amount=decision.amount or 0,
-                on=timezone.localdate(decision.signed_at),
-            )
-            if delegation is None:
-                error = rules.DECISION_SIGNER_NOT_DELEGATED
+        error = _decision_recheck(request=request, decision=decision)
     if error is not None:
         if not AuditEvent.objects.filter(
             case=request.case, kind=Kind.RESUME_REJECTED, data__attempt_key=attempt_key

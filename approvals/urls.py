@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import audit_views, views
 
 app_name = "approvals"
 
@@ -11,6 +11,28 @@ urlpatterns = [
     path("material/<int:material_id>/pdf/", views.material_pdf, name="material_pdf"),
     path("letters/<int:letter_id>/pdf/", views.letter_pdf, name="letter_pdf"),
     path("requests/<int:request_id>/decide/", views.decision_submit, name="decide"),
-    path("audit/", views.audit_search, name="audit_search"),
-    path("audit/cases/<int:case_id>/", views.audit_case, name="audit_case"),
+    path("requests/claim/", views.request_claim, name="claim_from_queue"),
+    path("requests/<int:request_id>/claim/", views.request_claim, name="claim"),
+    path("requests/<int:request_id>/unclaim/", views.request_unclaim, name="unclaim"),
+    path("requests/<int:request_id>/reassign/", views.request_reassign, name="reassign"),
+    path("audit/", audit_views.audit_search, name="audit_search"),
+    path("audit/cases/<int:case_id>/", audit_views.audit_case, name="audit_case"),
+    path(
+        "audit/cases/<int:case_id>/export.json",
+        audit_views.audit_export_json,
+        name="audit_export_json",
+    ),
+    path(
+        "audit/cases/<int:case_id>/export.pdf",
+        audit_views.audit_export_pdf,
+        name="audit_export_pdf",
+    ),
+    path(
+        "audit/material/<int:material_id>/<str:fmt>/",
+        audit_views.audit_material,
+        name="audit_material",
+    ),
+    path("audit/letters/<int:letter_id>/", audit_views.audit_letter, name="audit_letter"),
+    path("audit/access-log/", audit_views.audit_access_log, name="audit_access_log"),
+    path("audit/statistics/", audit_views.audit_statistics, name="audit_statistics"),
 ]

@@ -1,16 +1,22 @@
-"""Caseworker and auditor pages. Thin: every rule is in services and selectors."""
+"""Caseworker pages: inbox, case page, decision, claims. Thin: every rule is in services."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from . import inbox as inbox_services
 from . import rules, selectors, services
-from .forms import DecisionForm
-from .models import ApprovalRequest, Case, Letter, Material
+from .forms import DecisionForm, InboxFilterForm, ReassignForm
+from .models import ApprovalRequest, Case, Decision, Letter, Material
+
+# Requests a caseworker can still act on from the case page.
+ACTIVE_STATUSES = (ApprovalRequest.Status.OPEN, ApprovalRequest.Status.AWAITING_SECOND)
 
 
 def _case_for(user, case_id: int) -> Case:
@@ -23,40 +29,111 @@ def _case_for(user, case_id: int) -> Case:
 
 @login_required
 def inbox(request):
-    requests = selectors.approval_list_for_user(user=request.user)
-    return render(request, "approvals/inbox.html", {"requests": requests})
+    user = request.user
+    today = timezone.localdate()
+    processes = selectors.inbox_processes(user=user)
+    form = InboxFilterForm(request.GET or None, processes=processes)
+    filters = form.filters()
+    counts = selectors.inbox_counts(user=user, today=today)
+    tab = request.GET.get("tab")
+    if tab not in selectors.INBOX_TABS:
+        tab = selectors.TAB_MINE if counts["mine"] else selectors.TAB_UNASSIGNED
+    page = selectors.inbox_page(
+        user=user,
+        tab=tab,
+        filters=filters,
+        number=request.GET.get("page"),
+        counts=counts,
+        today=today,
+    )
+    return render(
+        request,
+        "approvals/inbox.html",
+        {
+            "tab": tab,
+            "counts": counts,
+            "page": page,
+            "form": form,
+            "filters": filters,
+            "process_names": dict(processes),
+            "today": today,
+        },
+    )
+
+
+def _case_page(request, case: Case, *, form: DecisionForm | None = None, status: int = 200):
+    """Render the one-screen case page and log the read (the page shows case data)."""
+    user = request.user
+    services.case_access_record(user=user, case=case, what="case_page")
+    active = (
+        case.requests.filter(status__in=ACTIVE_STATUSES)
+        .select_related("material", "assigned_to")
+        .defer("material__html", "material__pdf")
+        .first()
+    )
+    material = case.materials.defer("html", "pdf").order_by("-version").first()
+    decisions = list(
+        Decision.objects.filter(request__case=case)
+        .select_related("letter", "cosignature")
+        .defer("letter__pdf")
+        .order_by("signed_at")
+    )
+    may_work = active is not None and inbox_services.may_work_on(user=user, request=active)
+    leader = active is not None and inbox_services.is_team_leader_of(user=user, request=active)
+    first_decision = None
+    can_sign = False
+    if active is not None and may_work:
+        if active.status == ApprovalRequest.Status.AWAITING_SECOND:
+            first_decision = next((d for d in decisions if d.request_id == active.pk), None)
+            can_sign = first_decision is not None and user.pk not in (
+                first_decision.signer_id,
+                first_decision.on_behalf_of_id,
+            )
+        else:
+            can_sign = active.assigned_to_id in (None, user.pk)
+    if can_sign and form is None:
+        initial = {"material_sha256": active.material.sha256, "amount": active.proposed_amount}
+        if first_decision is not None:
+            initial.update(
+                outcome=first_decision.outcome,
+                amount=first_decision.amount,
+                motivation=first_decision.motivation,
+            )
+        form = DecisionForm(initial=initial)
+    open_claim = active is not None and active.status == ApprovalRequest.Status.OPEN
+    context = {
+        "case": case,
+        "process": selectors.process_for(case=case),
+        "material": material,
+        "sections": selectors.material_sections(material=material) if material else None,
+        "active": active,
+        "overdue": active is not None and inbox_services.request_is_overdue(active),
+        "form": form if can_sign else None,
+        "first_decision": first_decision,
+        "can_claim": open_claim and may_work and active.assigned_to_id is None,
+        "can_release": open_claim
+        and active.assigned_to_id is not None
+        and (leader or (may_work and active.assigned_to_id == user.pk)),
+        "reassign_form": (
+            ReassignForm(
+                colleagues=inbox_services.colleagues_for(request=active),
+                initial={"assignee": active.assigned_to_id},
+            )
+            if open_claim and leader
+            else None
+        ),
+        "decisions": decisions,
+        "previous_decision": selectors.decision_previous_for_applicant(case=case),
+        "register": selectors.register_overview(case=case),
+        "supplements": case.supplements.order_by("received_at", "pk"),
+        "events": selectors.case_history(case=case),
+    }
+    return render(request, "approvals/case_detail.html", context, status=status)
 
 
 @login_required
 def case_detail(request, case_id: int):
-    case = _case_for(request.user, case_id)
-    services.case_access_record(user=request.user, case=case, what="case_page")
-    open_request = (
-        case.requests.filter(status=ApprovalRequest.Status.OPEN).select_related("material").first()
-    )
-    material = case.materials.order_by("-version").first()
-    form = None
-    if open_request is not None:
-        form = DecisionForm(
-            initial={
-                "material_sha256": open_request.material.sha256,
-                "amount": open_request.proposed_amount,
-            }
-        )
-    context = {
-        "case": case,
-        "material": material,
-        "open_request": open_request,
-        "form": form,
-        "decisions": [
-            r.decision
-            for r in case.requests.filter(decision__isnull=False)
-            .select_related("decision", "decision__letter")
-            .order_by("pk")
-        ],
-        "events": selectors.case_events(case=case),
-    }
-    return render(request, "approvals/case_detail.html", context)
+    return _case_page(request, _case_for(request.user, case_id))
 
 
 @login_required
@@ -87,8 +164,8 @@ def material_pdf(request, material_id: int):
 @login_required
 def letter_pdf(request, letter_id: int):
     letter = get_object_or_404(Letter.objects.select_related("case"), pk=letter_id)
-    if not request.user.has_perm("approvals.view_audit_trail"):
-        _case_for(request.user, letter.case_id)
+    # Auditors download letters from their own pages (approvals.audit_views).
+    _case_for(request.user, letter.case_id)
     services.case_access_record(user=request.user, case=letter.case, what="letter_pdf")
     response = HttpResponse(bytes(letter.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="beslut-{letter.case_id}.pdf"'
@@ -102,12 +179,8 @@ def decision_submit(request, request_id: int):
     case = _case_for(request.user, approval.case_id)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            for error in errors:
-                messages.error(
-                    request, f"{form.fields[field].label if field in form.fields else ''}: {error}"
-                )
-        return redirect("approvals:case", case_id=case.pk)
+        # Shown again with each error next to its field (and summarised at the top).
+        return _case_page(request, case, form=form, status=400)
     data = form.cleaned_data
     try:
         decision = services.decision_sign(
@@ -124,33 +197,83 @@ def decision_submit(request, request_id: int):
         )
         messages.error(request, _(rules.MESSAGES.get(exc.code, exc.code)))
         return redirect("approvals:case", case_id=case.pk)
-    messages.success(
-        request, _("Decision signed: %(outcome)s.") % {"outcome": decision.get_outcome_display()}
-    )
+    decision.request.refresh_from_db(fields=["status"])
+    if decision.request.status == ApprovalRequest.Status.AWAITING_SECOND:
+        messages.success(
+            request, _("Your signature is recorded. The decision now needs a second signature.")
+        )
+    else:
+        messages.success(
+            request, _("Decision signed. The robot carries it out and writes the letter.")
+        )
     return redirect("approvals:case", case_id=case.pk)
 
 
+def _back(request, case: Case):
+    """Where a claim button returns to: the page it was pressed on, if it is ours."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("approvals:case", case_id=case.pk)
+
+
+def _inbox_action(request, request_id: int, action, success: str):
+    approval = get_object_or_404(ApprovalRequest, pk=request_id)
+    # Another unit's request is "not found", never "forbidden".
+    case = _case_for(request.user, approval.case_id)
+    try:
+        action(approval)
+    except inbox_services.InboxError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return _back(request, case)
+
+
 @login_required
-@permission_required("approvals.view_audit_trail", raise_exception=True)
-def audit_case(request, case_id: int):
-    case = get_object_or_404(Case, pk=case_id)
-    services.case_access_record(user=request.user, case=case, what="audit_trail")
-    return render(
+@require_POST
+def request_claim(request, request_id: int | None = None):
+    """Claim one request; from the inbox's queue the request comes as the pressed button's value."""
+    if request_id is None:
+        try:
+            request_id = int(request.POST.get("request", ""))
+        except ValueError:
+            raise Http404 from None
+    return _inbox_action(
         request,
-        "approvals/audit_case.html",
-        {
-            "case": case,
-            "events": selectors.case_events(case=case),
-            "materials": case.materials.order_by("version"),
-            "letters": case.letters.order_by("pk"),
-        },
+        request_id,
+        lambda a: inbox_services.request_claim(request_id=a.pk, user=request.user),
+        _("The case is yours. Nobody else can sign it until you release it."),
     )
 
 
 @login_required
-@permission_required("approvals.view_audit_trail", raise_exception=True)
-def audit_search(request):
-    decisions = selectors.decision_search(params=request.GET)
-    return render(
-        request, "approvals/audit_search.html", {"decisions": decisions[:200], "q": request.GET}
+@require_POST
+def request_unclaim(request, request_id: int):
+    return _inbox_action(
+        request,
+        request_id,
+        lambda a: inbox_services.request_unclaim(request_id=a.pk, user=request.user),
+        _("The case is back in the unit's queue."),
+    )
+
+
+@login_required
+@require_POST
+def request_reassign(request, request_id: int):
+    approval = get_object_or_404(ApprovalRequest, pk=request_id)
+    case = _case_for(request.user, approval.case_id)
+    form = ReassignForm(request.POST, colleagues=inbox_services.colleagues_for(request=approval))
+    if not form.is_valid():
+        messages.error(request, _("Choose a colleague from the list."))
+        return _back(request, case)
+    return _inbox_action(
+        request,
+        request_id,
+        lambda a: inbox_services.request_reassign(
+            request_id=a.pk, user=request.user, assignee=form.assignee_user()
+        ),
+        _("The case was reassigned."),
     )

@@ -22,6 +22,7 @@ DEMO_USERS = [
     ("erik", "Erik", "Berg", Staff.Kind.HUMAN, Staff.Role.CASEWORKER, "Socialsekreterare"),
     ("maria", "Maria", "Holm", Staff.Kind.HUMAN, Staff.Role.TEAM_LEADER, "Gruppledare"),
     ("greta", "Greta", "Granskare", Staff.Kind.HUMAN, Staff.Role.AUDITOR, "Revisor"),
+    ("ulla", "Ulla", "Ulvsdotter", Staff.Kind.HUMAN, Staff.Role.UNIT_ADMIN, "Enhetsadministratör"),
     (
         "etjanst",
         "E-tjänst",
@@ -45,13 +46,21 @@ def demo_organisation_load() -> dict:
     users = {}
     for username, first, last, kind, role, title in DEMO_USERS:
         user, created = User.objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last}
+            username=username,
+            # Addresses for reminders and notifications (console backend in the demo).
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@kommun.example",
+            },
         )
         if created:
             if kind == Staff.Kind.HUMAN:
                 user.set_password(DEMO_PASSWORD)
             else:
                 user.set_unusable_password()
+            # The unit administrator keeps the delegation order in the Django admin.
+            user.is_staff = role == Staff.Role.UNIT_ADMIN
             user.save()
         Staff.objects.get_or_create(
             user=user,

@@ -99,6 +99,9 @@ class Delegation(models.Model):
     reference = models.CharField(
         max_length=120, blank=True, help_text="Point in the delegation order, e.g. 'SN 4.1.2'."
     )
+    # A line is never removed from the database: decisions keep pointing at the line
+    # they were signed under, and the gate treats a deleted line as absent.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -116,6 +119,106 @@ class Delegation(models.Model):
     def __str__(self) -> str:
         holder = self.user.get_username() if self.user_id else self.get_role_display()
         return f"{self.unit.code}: {self.decision_type} → {holder}"
+
+
+class Substitution(models.Model):
+    """A substitute (ersättare) who exercises an absent delegate's delegation.
+
+    During the period the substitute may decide what the absent person's delegation
+    lines cover; the decision names the absent person in `on_behalf_of`.
+    """
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="substitutions")
+    absent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    substitute = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_type = models.CharField(
+        max_length=80, blank=True, help_text="Empty = every decision type the absent person holds."
+    )
+    valid_from = models.DateField()
+    valid_to = models.DateField()
+    reference = models.CharField(max_length=120, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="substitution_not_self", condition=~Q(absent=models.F("substitute"))
+            ),
+            models.CheckConstraint(
+                name="substitution_valid_period",
+                condition=Q(valid_to__gte=models.F("valid_from")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.unit.code}: {self.substitute.get_username()} for "
+            f"{self.absent.get_username()} {self.valid_from}–{self.valid_to}"
+        )
+
+
+class SecondSignerRule(models.Model):
+    """A decision of this type in this unit needs a second, different delegate's signature.
+
+    With `above_amount` empty every decision of the type needs one; otherwise only
+    decisions above that monthly amount. Returns for completion never do.
+    """
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="second_signer_rules")
+    decision_type = models.CharField(max_length=80)
+    above_amount = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Kronor per month; empty = every decision of the type."
+    )
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    reference = models.CharField(max_length=120, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="second_signer_rule_valid_period",
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        limit = f"> {self.above_amount} kr" if self.above_amount is not None else "always"
+        return f"{self.unit.code}: {self.decision_type} second signer {limit}"
+
+
+class DelegationChange(models.Model):
+    """One change to the delegation order, with who made it, when, and both versions.
+
+    Append-only (a database trigger refuses UPDATE and DELETE), so the order in
+    force on any past date can be reconstructed.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        CHANGED = "changed", "Changed"
+        DELETED = "deleted", "Deleted"
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    model = models.CharField(max_length=40, help_text="delegation, substitution, secondsignerrule")
+    object_id = models.PositiveBigIntegerField()
+    action = models.CharField(max_length=10, choices=Action.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["model", "object_id", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.object_id} {self.action} by {self.changed_by_id}"
 
 
 class ApiToken(models.Model):

@@ -109,6 +109,8 @@ STATIC_ROOT = STATE_DIR / "static"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "robotfabrik@kommun.example")
+# Address of the web app, for links in e-mails (reminders, notifications).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # Largest accepted API body; larger ones are refused with 413 before parsing.
 APPLICATION_MAX_BYTES = int(os.environ.get("APPLICATION_MAX_BYTES", str(256 * 1024)))
@@ -134,3 +136,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# A register that does not answer is asked again this many times, this far apart,
+# before the case goes to the caseworker with the gap marked (never a silent zero).
+REGISTER_RETRY_ATTEMPTS = int(os.environ.get("REGISTER_RETRY_ATTEMPTS", "3"))
+REGISTER_RETRY_DELAY_SECONDS = float(os.environ.get("REGISTER_RETRY_DELAY_SECONDS", "2"))

@@ -1,0 +1,40 @@
+"""Remind caseworkers about requests due soon or overdue, and escalate overdue ones.
+
+Meant to run periodically (e.g. every hour from cron or a systemd timer); each
+reminder goes out once per request however often it runs. Nothing is decided:
+an overdue request waits for a human.
+"""
+
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from approvals.inbox import reminders_send
+
+
+class Command(BaseCommand):
+    help = (
+        "E-mail the holder (or the unit) about requests due by the next working day or "
+        "overdue, and escalate overdue requests to the unit's team leaders, once each."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--today",
+            help="Run as if today were this date (YYYY-MM-DD); for testing and catch-up runs.",
+        )
+
+    def handle(self, *args, **options):
+        today = None
+        if options["today"]:
+            try:
+                today = date.fromisoformat(options["today"])
+            except ValueError as exc:
+                raise CommandError(
+                    f"--today must be a date as YYYY-MM-DD, not {options['today']!r}."
+                ) from exc
+        report = reminders_send(today=today)
+        self.stdout.write(
+            f"due soon: {report.due_soon}, overdue: {report.overdue}, "
+            f"escalated: {report.escalated}, e-mails sent: {report.emails}"
+        )

@@ -1,0 +1,56 @@
+"""Headless Chromium against pytest-django's live server.
+
+Playwright's sync API runs an event loop in the test's thread; Django refuses ORM
+calls from a thread with a running loop unless told that is fine, as it is here
+(the loop only drives the browser).
+"""
+
+import os
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.approvals.inbox_helpers import messages_compiled
+
+from .pages import launch
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _swedish_catalogue_compiled():
+    messages_compiled()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (no cookies) per test; Swedish, like the staff's browsers."""
+    context = browser.new_context(locale="sv-SE", viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    # Let the live server finish every request (frames included) before the test
+    # database is emptied: a request still running then would deadlock the flush.
+    page.wait_for_load_state("networkidle")
+    context.close()
+
+
+@pytest.fixture(autouse=True)
+def _prefect_is_elsewhere(monkeypatch):
+    """No Prefect here: a signed decision's resume stays queued in the outbox, as when
+    Prefect is down (the end-to-end tests run a real Prefect server)."""
+    from approvals import prefect_gateway
+
+    def unavailable(**kwargs):
+        raise prefect_gateway.PrefectUnavailable("no Prefect server in the browser tests")
+
+    monkeypatch.setattr(prefect_gateway, "flow_run_resume", unavailable)
+    monkeypatch.setattr(prefect_gateway, "flow_run_start", unavailable)

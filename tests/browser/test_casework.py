@@ -1,0 +1,99 @@
+"""The caseworker's sign-off in a real browser: keyboard only, accessible, Swedish or English."""
+
+import pytest
+from playwright.sync_api import expect
+
+from approvals.audit import Kind
+from approvals.models import AuditEvent, Decision
+from tests.conftest import compile_case, demo_application, receive
+
+from .pages import axe_violations, login, open_case, read_material, sign_with_keyboard
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOT = "/tmp/robotfabrik-case-page.png"
+
+
+@pytest.fixture
+def request_(org):
+    """An open request for the first demo application (ORM work before any page loads)."""
+    return compile_case(receive(org, demo_application()))
+
+
+def test_caseworker_reads_and_signs_with_the_keyboard(page, live_server, request_, org):
+    """Log in, open the case from the inbox, read the material, sign with Tab/Space/Enter."""
+    url = live_server.url
+    login(page, url, "anna")
+    expect(page.locator("h1")).to_have_text("Inkorg")
+    case_link = page.get_by_role("link", name=request_.case.external_ref)
+    expect(case_link).to_be_visible()
+    case_link.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text(request_.case.external_ref)
+    expect(page.get_by_test_id("proposed-amount")).to_have_text("4\u00a0285\u00a0kr")
+    read_material(page, expect_text="4")
+    page.screenshot(path=SCREENSHOT, full_page=True)
+
+    sign_with_keyboard(page, outcome="approved")
+
+    expect(page.locator(".message.success")).to_contain_text("Beslutet är undertecknat")
+    expect(page.get_by_test_id("decision")).to_contain_text("Bifall")
+    decision = Decision.objects.get(request=request_)
+    assert decision.signer == org["users"]["anna"]
+    assert decision.material_sha256 == request_.material.sha256
+    opened = AuditEvent.objects.filter(
+        kind=Kind.MATERIAL_VIEWED, actor=org["users"]["anna"], material=request_.material
+    )
+    assert opened.exists()
+
+
+def test_refusal_with_motivation_by_keyboard(page, live_server, request_, org):
+    """Choosing "Avslå" with the arrow keys and writing a motivation records a refusal."""
+    login(page, live_server.url, "erik")
+    open_case(page, live_server.url, request_.case_id)
+    read_material(page)
+    sign_with_keyboard(page, outcome="refused", motivation="Inkomsterna täcker behovet.")
+    expect(page.get_by_test_id("decision")).to_contain_text("Avslag")
+    decision = Decision.objects.get(request=request_)
+    assert (decision.outcome, decision.motivation) == ("refused", "Inkomsterna täcker behovet.")
+
+
+def test_missing_motivation_is_announced_and_nothing_signed(page, live_server, request_):
+    """A refusal without motivation comes back with an alert that names the field."""
+    login(page, live_server.url, "anna")
+    open_case(page, live_server.url, request_.case_id)
+    read_material(page)
+    sign_with_keyboard(page, outcome="refused")
+    expect(page.get_by_role("alert")).to_contain_text("Skriv en motivering till beslutet.")
+    expect(page.locator("#id_motivation")).to_have_attribute("aria-invalid", "true")
+    assert not Decision.objects.exists()
+
+
+@pytest.mark.parametrize("where", ["login", "inbox", "case", "audit"])
+def test_no_serious_accessibility_violations(page, live_server, request_, where):
+    """axe-core finds no serious or critical WCAG 2.1 A/AA violation on the main pages."""
+    url = live_server.url
+    if where == "login":
+        page.goto(f"{url}/accounts/login/")
+    elif where == "audit":
+        login(page, url, "greta")
+        page.goto(f"{url}/audit/")
+    else:
+        login(page, url, "anna")
+        if where == "case":
+            open_case(page, url, request_.case_id)
+            read_material(page)
+    assert axe_violations(page) == []
+
+
+def test_switch_to_english(page, live_server, request_):
+    """Choosing English in the header turns the pages and amounts English."""
+    login(page, live_server.url, "anna")
+    page.get_by_label("Språk").select_option("en")
+    page.get_by_role("button", name="Byt språk").click()
+    expect(page.locator("h1")).to_have_text("Inbox")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("link", name="Unit queue")).to_be_visible()
+    open_case(page, live_server.url, request_.case_id)
+    expect(page.get_by_role("heading", name="The robot's proposal")).to_be_visible()
+    expect(page.get_by_test_id("proposed-amount")).to_have_text("4,285\u00a0kr")
