@@ -41,6 +41,9 @@ def flow_run_start(*, process: str, case_id: int) -> UUID:
             timeout=0,
             idempotency_key=f"case-{case_id}",
             as_subflow=False,
+            # Always the synchronous implementation: Django views may run in a thread
+            # where an event loop is active (async_dispatch would return a coroutine).
+            _sync=True,
         )
     except Exception as exc:  # httpx errors, ObjectNotFound, ...
         raise PrefectUnavailable(f"{type(exc).__name__}: {exc}") from exc
@@ -53,7 +56,7 @@ def flow_run_resume(*, flow_run_id: UUID, run_input: dict) -> str:
     from prefect.flow_runs import NotPausedError, resume_flow_run
 
     try:
-        resume_flow_run(flow_run_id, run_input=run_input)
+        resume_flow_run(flow_run_id, run_input=run_input, _sync=True)
     except NotPausedError:
         return "not_paused"
     except FlowPauseTimeout as exc:

@@ -22,6 +22,12 @@ def live(prefect_stack, settings):
     return prefect_stack
 
 
+@pytest.fixture
+def org_for_inprocess(live, settings):
+    settings.PREFECT_START_ON_COMMIT = False
+    return demo_organisation_load()
+
+
 def submit(api_post, name: str) -> Case:
     response = api_post("/api/v1/applications/", demo_application(name))
     assert response.status_code == 201, response.content
@@ -91,9 +97,18 @@ def test_application_to_signed_executed_decision(live, api_post, client):
     assert "överklaga" not in text  # fully approved: no appeal instructions needed
 
     kinds = list(AuditEvent.objects.filter(case=case).values_list("kind", flat=True))
-    for kind in ("application.received", "flow.started", "robot.step", "material.compiled",
-                 "material.viewed", "decision.signed", "resume.delivered", "resume.verified",
-                 "letter.created", "decision.executed"):
+    for kind in (
+        "application.received",
+        "flow.started",
+        "robot.step",
+        "material.compiled",
+        "material.viewed",
+        "decision.signed",
+        "resume.delivered",
+        "resume.verified",
+        "letter.created",
+        "decision.executed",
+    ):
         assert kind in kinds, kind
     assert audit_verify() is None
 
@@ -110,8 +125,13 @@ def test_refusal_letter_has_appeal_instructions(live, api_post, client):
     """A refusal is executed with a letter that tells how to appeal within three weeks."""
     case = wait_suspended(submit(api_post, "etj-2026-000102"), live)
     maria = Case.objects.model._meta.apps.get_model("auth", "User").objects.get(username="maria")
-    read_and_decide(client, maria, case, outcome="refused",
-                    motivation="Hushållets inkomster täcker behovet enligt riksnormen.")
+    read_and_decide(
+        client,
+        maria,
+        case,
+        outcome="refused",
+        motivation="Hushållets inkomster täcker behovet enligt riksnormen.",
+    )
     wait_for_state(case.flow_run_id, {"COMPLETED"}, logs=live["logs"])
     letter = Letter.objects.get(case=case)
     text = pdf_text(bytes(letter.pdf))
@@ -127,10 +147,20 @@ def test_forged_resume_through_prefect_api_executes_nothing(live, api_post, clie
 
     case = wait_suspended(submit(api_post, "etj-2026-000104"), live)
     request = case.requests.get(status="open")
-    resume_flow_run(case.flow_run_id, run_input={
-        "request_id": request.pk, "decision_id": 999999, "material_sha256": request.material.sha256})
-    wait_for(lambda: AuditEvent.objects.filter(case=case, kind="resume.rejected").exists(),
-             what="rejected resume", timeout=90)
+    resume_flow_run(
+        case.flow_run_id,
+        run_input={
+            "request_id": request.pk,
+            "decision_id": 999999,
+            "material_sha256": request.material.sha256,
+        },
+        _sync=True,  # the browser tests' Playwright loop may be running in this thread
+    )
+    wait_for(
+        lambda: AuditEvent.objects.filter(case=case, kind="resume.rejected").exists(),
+        what="rejected resume",
+        timeout=90,
+    )
     wait_for_state(case.flow_run_id, {"PAUSED"}, logs=live["logs"])
     case.refresh_from_db()
     assert case.status == Case.Status.AWAITING_DECISION
@@ -165,3 +195,18 @@ def test_resume_survives_prefect_being_unreachable(live, api_post, client):
     wait_for_state(case.flow_run_id, {"COMPLETED"}, logs=live["logs"])
     case.refresh_from_db()
     assert case.status == Case.Status.DECIDED
+
+
+def test_flow_failure_is_recorded_and_decides_nothing(live, org_for_inprocess):
+    """A flow run that cannot suspend (no deployment) fails; the case shows it and nothing is decided."""
+    from flows.ekonomiskt_bistand import ekonomiskt_bistand
+    from tests.conftest import receive
+
+    case = receive(org_for_inprocess, demo_application("etj-2026-000101"))
+    state = ekonomiskt_bistand(case.pk, return_state=True)
+    assert state.is_failed()
+    case.refresh_from_db()
+    event = AuditEvent.objects.filter(case=case, kind="robot.step", data__step="flow-failed").get()
+    assert "deployment" in event.data["reason"]
+    assert not Decision.objects.filter(request__case=case).exists()
+    assert case.requests.get().status == "open"
