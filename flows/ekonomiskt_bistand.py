@@ -49,7 +49,24 @@ def execute_decision(decision_id: int, flow_run_id: str) -> str:
     return service.decision_carry_out(decision_id=decision_id, flow_run_id=flow_run_id)
 
 
-@flow(name=PROCESS, persist_result=True, log_prints=False)
+def _on_failure(flow, flow_run, state) -> None:
+    """Record the failure on the case in Django (the message names no person)."""
+    from approvals.services import case_flow_failed
+
+    case_flow_failed(
+        case_id=int(flow_run.parameters["case_id"]),
+        flow_run_id=str(flow_run.id),
+        reason=f"{state.type.value}: {state.message or ''}",
+    )
+
+
+@flow(
+    name=PROCESS,
+    persist_result=True,
+    log_prints=False,
+    on_failure=[_on_failure],
+    on_crashed=[_on_failure],
+)
 def ekonomiskt_bistand(case_id: int) -> dict:
     logger = get_run_logger()
     run_id = _run_id()
