@@ -47,8 +47,8 @@ def _ask(connector, *, source: str, personnummer: str, month: str) -> SourceAnsw
 
     After the last attempt the answer is marked as missing — never a silent zero.
     """
-    attempts = int(getattr(settings, "REGISTER_RETRY_ATTEMPTS", 3))
-    delay = float(getattr(settings, "REGISTER_RETRY_DELAY_SECONDS", 1.0))
+    attempts = settings.REGISTER_RETRY_ATTEMPTS
+    delay = settings.REGISTER_RETRY_DELAY_SECONDS
     for attempt in range(attempts):
         try:
             return connector.fetch_source(source=source, personnummer=personnummer, month=month)
@@ -168,6 +168,20 @@ def _previous_decision_incomes(case: Case) -> dict | None:
     return incomes
 
 
+def _declared_members(application: dict) -> list[tuple[str, str]]:
+    """The household as the applicant declared it, in the population register's relations.
+
+    A co-applicant is declared as "partner"; the register may say "spouse", which the
+    comparison treats as the same household (information only).
+    """
+    members = [(application["applicant"]["personnummer"], "applicant")]
+    if application.get("co_applicant"):
+        members.append((application["co_applicant"]["personnummer"], "partner"))
+    members += [(c["personnummer"], "child") for c in application.get("children", [])]
+    members += [(a["personnummer"], "other_adult") for a in application.get("other_adults", [])]
+    return members
+
+
 def material_prepare(*, case_id: int, version: int, flow_run_id: str) -> services.OpenedRequest:
     """Compute the proposal from the application and the registers, flag deviations,
     and compile the material for a human."""
@@ -194,7 +208,7 @@ def material_prepare(*, case_id: int, version: int, flow_run_id: str) -> service
         missing_sources=sorted(set(missing) | set(snapshot.missing_sources)),
     )
     if snapshot.data.get("household") is not None:
-        declared_members = [(p, "member") for p in case.household_personnummer]
+        declared_members = _declared_members(application)
         registered = [(m["personnummer"], m["relation"]) for m in snapshot.data["household"]]
         flags += household_deviations(
             declared_members=declared_members, registered_members=registered

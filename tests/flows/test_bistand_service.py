@@ -67,3 +67,25 @@ def test_robot_steps_are_on_the_trail_in_readable_form(open_request):
     assert {"mark-started", "gather-register-data", "compute-proposal"} <= set(steps)
     assert steps["compute-proposal"]["outputs"]["proposed_amount"] == open_request.proposed_amount
     assert steps["gather-register-data"]["inputs"]["control_month"] == "2026-02"
+
+
+def test_unknown_register_income_type_is_flagged(org):
+    """An income type the rules do not know (foreign pension) is shown for the caseworker to judge."""
+    application = demo_application("etj-2026-000101")
+    application.update(external_ref="etj-2026-000109")
+    application["applicant"] = {"personnummer": "195805133138", "name": "Göran Lund"}
+    request = compile_case(receive(org, application))
+    unknown = [f for f in request.material.flags if f["code"] == "UNKNOWN_INCOME_TYPE"]
+    assert unknown and "foreign_pension" in unknown[0]["text"]
+
+
+@pytest.mark.parametrize("name", ["etj-2026-000101", "etj-2026-000102", "etj-2026-000105"])
+def test_household_matching_the_register_raises_no_household_warning(org, name):
+    """A household declared as registered gives no household warning (spouse/sambo is info only)."""
+    request = compile_case(receive(org, demo_application(name)))
+    warnings = [
+        f
+        for f in request.material.flags
+        if f["code"] == "HOUSEHOLD_DIFFERS" and f["severity"] == "warning"
+    ]
+    assert warnings == []
