@@ -30,7 +30,7 @@ system-deps:
 	fi
 
 messages: $(STAMP)
-	@if [ -d locale ]; then $(PY) manage.py compilemessages -v0; fi
+	@if [ -d locale ]; then $(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=state; fi
 
 demo: $(STAMP) messages
 	DATABASE_URL= $(PY) manage.py run_demo

@@ -18,6 +18,8 @@ def _no_prefect_calls_by_default(settings):
     """Unit tests never reach Prefect; e2e tests switch this back on."""
     settings.PREFECT_START_ON_COMMIT = False
     settings.REGISTER_RETRY_DELAY_SECONDS = 0
+    # Fast hashing for the many demo logins the tests create; production keeps PBKDF2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

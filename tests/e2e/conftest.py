@@ -49,7 +49,9 @@ def flow_run_state(flow_run_id) -> str:
     return run.state.type.value if run.state else "NONE"
 
 
-def wait_for_state(flow_run_id, states: set[str], *, timeout: float = 120, logs: Path | None = None) -> str:
+def wait_for_state(
+    flow_run_id, states: set[str], *, timeout: float = 120, logs: Path | None = None
+) -> str:
     deadline = time.monotonic() + timeout
     state = None
     while time.monotonic() < deadline:
