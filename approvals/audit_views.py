@@ -27,21 +27,29 @@ SEARCH_LIMIT = 200
 ACCESS_LOG_LIMIT = 500
 
 
-def auditor_grant_held(user) -> bool:
-    """Whether the user holds the audit-trail grant as a human employee."""
+def human_grant_held(user, *, app_label: str, codename: str) -> bool:
+    """Whether the user holds a global grant as a human employee, read from the tables.
+
+    Serves the pages outside casework (the audit trail, the robot catalogue).
+    """
     if not user.is_authenticated or not user.is_active:
         return False
     staff = Staff.objects.filter(user=user).first()
-    # Integration and robot accounts never read the trail, whatever they were granted.
+    # Integration and robot accounts never get in, whatever they were granted.
     if staff is None or staff.kind != Staff.Kind.HUMAN:
         return False
     # The grant itself, read from the tables: has_perm would answer True for any
     # superuser, and the superuser flag grants nothing here.
     return (
-        Permission.objects.filter(content_type__app_label="approvals", codename="view_audit_trail")
+        Permission.objects.filter(content_type__app_label=app_label, codename=codename)
         .filter(Q(user=user) | Q(group__user=user))
         .exists()
     )
+
+
+def auditor_grant_held(user) -> bool:
+    """Whether the user holds the audit-trail grant as a human employee."""
+    return human_grant_held(user, app_label="approvals", codename="view_audit_trail")
 
 
 def auditor_only(view):

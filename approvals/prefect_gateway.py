@@ -20,6 +20,7 @@ from .models import Case, PrefectCommand
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300
+HEALTH_TIMEOUT_SECONDS = 1.0
 
 
 class PrefectUnavailable(Exception):
@@ -162,3 +163,24 @@ def commands_deliver_due(*, limit: int = 100) -> tuple[int, int]:
     )
     delivered = sum(1 for pk in ids if command_deliver(command_id=pk))
     return delivered, len(ids) - delivered
+
+
+def prefect_health() -> bool:
+    """Whether the Prefect API answers its health check within a second.
+
+    For the operators' page only: a slow or absent Prefect must not slow the page
+    down or fail it. Without a configured API URL (Prefect's ephemeral mode) there
+    is no server to ask, and none is started.
+    """
+    import httpx
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        return False
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/health", timeout=HEALTH_TIMEOUT_SECONDS)
+    except (httpx.HTTPError, httpx.InvalidURL):
+        # Refused, timed out or misconfigured: all read as "not reachable now".
+        return False
+    return response.status_code == 200

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import audit_views, views
+from . import audit_views, operations_views, views
 
 app_name = "approvals"
 
@@ -35,4 +35,6 @@ urlpatterns = [
     path("audit/letters/<int:letter_id>/", audit_views.audit_letter, name="audit_letter"),
     path("audit/access-log/", audit_views.audit_access_log, name="audit_access_log"),
     path("audit/statistics/", audit_views.audit_statistics, name="audit_statistics"),
+    path("operations/", operations_views.catalogue, name="operations"),
+    path("operations.json", operations_views.catalogue_json, name="operations_json"),
 ]

@@ -14,6 +14,8 @@ DEMO_PASSWORD = "demo-2026!"
 # Known token for the demo only, so that the README can show a working example.
 DEMO_INTEGRATION_TOKEN = "rf_demo_etjanst_token_2026"
 AUDITORS_GROUP = "auditors"
+# Process owners and operators: the robot catalogue, its health, volumes and time saved.
+OPERATORS_GROUP = "operators"
 DECISION_TYPE_BISTAND = "ekonomiskt-bistand.beslut"
 
 DEMO_USERS = [
@@ -23,6 +25,7 @@ DEMO_USERS = [
     ("maria", "Maria", "Holm", Staff.Kind.HUMAN, Staff.Role.TEAM_LEADER, "Gruppledare"),
     ("greta", "Greta", "Granskare", Staff.Kind.HUMAN, Staff.Role.AUDITOR, "Revisor"),
     ("ulla", "Ulla", "Ulvsdotter", Staff.Kind.HUMAN, Staff.Role.UNIT_ADMIN, "Enhetsadministratör"),
+    ("otto", "Otto", "Olsson", Staff.Kind.HUMAN, Staff.Role.PROCESS_OWNER, "Processägare"),
     (
         "etjanst",
         "E-tjänst",
@@ -43,6 +46,10 @@ def demo_organisation_load() -> dict:
     unit_group, _ = Group.objects.get_or_create(name=unit_group_name(unit))
     auditors, _ = Group.objects.get_or_create(name=AUDITORS_GROUP)
     auditors.permissions.add(Permission.objects.get(codename="view_audit_trail"))
+    operators, _ = Group.objects.get_or_create(name=OPERATORS_GROUP)
+    operators.permissions.add(
+        Permission.objects.get(content_type__app_label="municipality", codename="view_operations")
+    )
     users = {}
     for username, first, last, kind, role, title in DEMO_USERS:
         user, created = User.objects.get_or_create(
@@ -75,6 +82,9 @@ def demo_organisation_load() -> dict:
             user.groups.add(unit_group)
         if role == Staff.Role.AUDITOR:
             user.groups.add(auditors)
+        # A process owner sees the catalogue, never a case: no unit group, no delegation.
+        if role == Staff.Role.PROCESS_OWNER:
+            user.groups.add(operators)
         users[username] = user
     Delegation.objects.get_or_create(
         unit=unit,

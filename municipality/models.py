@@ -44,6 +44,8 @@ class Staff(models.Model):
         TEAM_LEADER = "team_leader", "Gruppledare"
         AUDITOR = "auditor", "Granskare"
         UNIT_ADMIN = "unit_admin", "Enhetsadministratör"
+        # Owns a robot process: follows its health, volumes and time saved; signs nothing.
+        PROCESS_OWNER = "process_owner", "Processägare"
         SYSTEM = "system", "System"
 
     user = models.OneToOneField(
@@ -263,6 +265,7 @@ class Process(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "processes"
+        permissions = [("view_operations", "Can see the robot catalogue and health")]
 
     def __str__(self) -> str:
         return self.name

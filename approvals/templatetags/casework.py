@@ -7,8 +7,8 @@ English when chosen, without changing what is stored.
 
 from django import template
 from django.utils import formats
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from approvals.audit import Kind
 
@@ -166,6 +166,40 @@ def num(value) -> str:
     if value is None or value == "":
         return "–"
     return formats.number_format(int(value), force_grouping=True)
+
+
+@register.filter
+def decimal(value, places=1) -> str:
+    """A number with `places` decimals in the page's language ("1 234,5" in Swedish)."""
+    if value is None or value == "":
+        return "–"
+    return formats.number_format(value, decimal_pos=int(places), force_grouping=True)
+
+
+@register.filter
+def percent(share) -> str:
+    """A share between 0 and 1 as a whole percentage: "83 %" (no-break space)."""
+    if share is None or share == "":
+        return "–"
+    return formats.number_format(round(float(share) * 100)) + NO_BREAK_SPACE + "%"
+
+
+@register.filter
+def duration(seconds) -> str:
+    """A length of time as precise as a reader needs: "45 s", "12 min", "3 h 5 min", "2 d 4 h"."""
+    if seconds is None or seconds == "":
+        return "–"
+    total = round(float(seconds))
+    if total < 60:
+        return gettext("%(s)s s") % {"s": total}
+    minutes = total // 60
+    if minutes < 60:
+        return gettext("%(m)s min") % {"m": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return gettext("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
+    days, hours = divmod(hours, 24)
+    return gettext("%(d)s d %(h)s h") % {"d": formats.number_format(days), "h": hours}
 
 
 @register.filter

@@ -134,7 +134,7 @@ class Command(BaseCommand):
     def _print_logins(self, port: int, prefect_port: int) -> None:
         self.stdout.write(self.style.SUCCESS(f"\nRobotfabrik demo: http://127.0.0.1:{port}/"))
         self.stdout.write(
-            f"  Caseworkers: anna, erik · Team leader: maria · Auditor: greta · Unit admin (/admin/): ulla · password {DEMO_PASSWORD}"
+            f"  Caseworkers: anna, erik · Team leader: maria · Auditor: greta · Unit admin (/admin/): ulla · Process owner (/operations/): otto · password {DEMO_PASSWORD}"
         )
         self.stdout.write(f"  Integration token (e-tjänst): {DEMO_INTEGRATION_TOKEN}")
         self.stdout.write(
