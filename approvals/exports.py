@@ -35,6 +35,7 @@ def _decision_dict(decision, evidence) -> dict:
         "amount": decision.amount,
         "proposed_amount": decision.request.proposed_amount,
         "followed_proposal": decision.followed_proposal,
+        "adjustments": decision.adjustments,
         "motivation": decision.motivation,
         "material_version": decision.material.version,
         "material_sha256": decision.material_sha256,

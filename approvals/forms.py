@@ -34,10 +34,90 @@ class DecisionForm(forms.Form):
     )
     material_sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
 
+    def __init__(self, *args, lines: list[dict] | None = None, **kwargs):
+        """`lines` are the proposal's lines the signer may change (approvals.adjustments).
+
+        Each gets an optional decided amount and a reason; the gate decides whether the
+        changes fit the outcome, and computes the amount from them.
+        """
+        super().__init__(*args, **kwargs)
+        self.lines = []
+        for line in lines or []:
+            prefix = "line-" + line["code"].replace(".", "-")
+            decided, reason = f"{prefix}-decided", f"{prefix}-reason"
+            self.fields[decided] = forms.IntegerField(
+                label=_("%(line)s: decided amount (kr)") % {"line": line["label"]},
+                min_value=0,
+                required=False,
+            )
+            self.fields[reason] = forms.CharField(
+                label=_("%(line)s: reason for the change") % {"line": line["label"]},
+                required=False,
+                max_length=500,
+            )
+            self.lines.append({"line": line, "decided": decided, "reason": reason})
+
+    def line_fields(self) -> list[dict]:
+        """For the template: each changeable line with its two bound fields."""
+        return [
+            {"line": item["line"], "decided": self[item["decided"]], "reason": self[item["reason"]]}
+            for item in self.lines
+        ]
+
+    def lines_touched(self) -> bool:
+        """Whether a line was filled in or has an error (the section then starts open)."""
+        return self.is_bound and any(
+            self[name].value() not in (None, "") or self[name].errors
+            for item in self.lines
+            for name in (item["decided"], item["reason"])
+        )
+
+    def line_initial(self, changes: list[dict]) -> dict:
+        """Initial values repeating stored changes (for the second signer to confirm)."""
+        by_code = {item["line"]["code"]: item for item in self.lines}
+        initial = {}
+        for change in changes:
+            item = by_code.get(change["code"])
+            if item is not None:
+                initial[item["decided"]] = change["decided"]
+                initial[item["reason"]] = change["reason"]
+        return initial
+
+    def adjustments(self) -> list[dict]:
+        """The lines the signer changed, as decision_sign takes them."""
+        data = getattr(self, "cleaned_data", {})
+        return [
+            {
+                "code": item["line"]["code"],
+                "decided": data[item["decided"]],
+                "reason": (data.get(item["reason"]) or "").strip(),
+            }
+            for item in self.lines
+            if data.get(item["decided"]) is not None
+        ]
+
     def clean(self):
         data = super().clean()
         outcome = data.get("outcome")
-        if outcome == Decision.Outcome.PARTLY_APPROVED and data.get("amount") is None:
+        for item in self.lines:
+            decided = data.get(item["decided"])
+            reason = (data.get(item["reason"]) or "").strip()
+            if decided is not None and decided == item["line"]["amount"]:
+                self.add_error(
+                    item["decided"],
+                    _("This is the proposed amount. Leave it empty if the line stays."),
+                )
+            elif decided is not None and not reason:
+                self.add_error(item["reason"], _("Give the reason for the change."))
+            elif decided is None and reason and item["decided"] not in self.errors:
+                self.add_error(
+                    item["decided"], _("Give the decided amount, or leave the reason empty.")
+                )
+        if (
+            outcome == Decision.Outcome.PARTLY_APPROVED
+            and data.get("amount") is None
+            and not self.adjustments()
+        ):
             self.add_error("amount", _("Give the amount you decide."))
         if (
             outcome

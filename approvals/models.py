@@ -196,6 +196,14 @@ class Decision(models.Model):
     material_sha256 = models.CharField(max_length=SHA256_LENGTH)
     material_opened_at = models.DateTimeField()
     followed_proposal = models.BooleanField()
+    adjustments = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "Lines of the proposal the signer changed, each {code, label, proposed, decided, "
+            "reason, favours_applicant}; the amount follows from them."
+        ),
+    )
     cosignature_required = models.BooleanField(
         default=False, help_text="A second signer rule applied when the decision was signed."
     )
@@ -227,6 +235,16 @@ class Decision(models.Model):
             models.CheckConstraint(
                 name="decision_amount_when_granted",
                 condition=~Q(outcome__in=["approved", "partly_approved"]) | Q(amount__isnull=False),
+            ),
+            # Changed lines only make sense in a decision that grants an amount, and a
+            # decision with changed lines never followed the proposal.
+            models.CheckConstraint(
+                name="decision_adjustments_only_when_granted",
+                condition=Q(adjustments=[]) | Q(outcome__in=["approved", "partly_approved"]),
+            ),
+            models.CheckConstraint(
+                name="decision_adjusted_not_as_proposed",
+                condition=Q(adjustments=[]) | Q(followed_proposal=False),
             ),
             models.CheckConstraint(
                 name="decision_opened_before_signed",

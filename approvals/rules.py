@@ -24,6 +24,9 @@ DECISION_REQUEST_NOT_OPEN = "DECISION_REQUEST_NOT_OPEN"
 DECISION_MOTIVATION_MISSING = "DECISION_MOTIVATION_MISSING"
 DECISION_AMOUNT_INVALID = "DECISION_AMOUNT_INVALID"
 DECISION_OUTCOME_INVALID = "DECISION_OUTCOME_INVALID"
+DECISION_ADJUSTMENT_INVALID = "DECISION_ADJUSTMENT_INVALID"
+DECISION_ADJUSTMENT_OUTCOME_MISMATCH = "DECISION_ADJUSTMENT_OUTCOME_MISMATCH"
+DECISION_ADJUSTMENT_AMOUNT_MISMATCH = "DECISION_ADJUSTMENT_AMOUNT_MISMATCH"
 DECISION_COSIGNER_SAME_PERSON = "DECISION_COSIGNER_SAME_PERSON"
 DECISION_COSIGNATURE_MISMATCH = "DECISION_COSIGNATURE_MISMATCH"
 RESUME_NO_DECISION = "RESUME_NO_DECISION"
@@ -59,6 +62,19 @@ MESSAGES = {
         "The amount must be a whole number of kronor, 0 or more."
     ),
     DECISION_OUTCOME_INVALID: gettext_noop("Unknown outcome."),
+    DECISION_ADJUSTMENT_INVALID: gettext_noop(
+        "A changed line cannot be used: only cost and income lines can be changed, each once, "
+        "to a whole number of kronor, 0 or more, other than the proposed one, with a reason."
+    ),
+    DECISION_ADJUSTMENT_OUTCOME_MISMATCH: gettext_noop(
+        "Changed lines that lower a cost or raise an income go against the applicant: choose "
+        "to approve another amount. Changes only in the applicant's favour are an approval. "
+        "Lines cannot be changed when you refuse or return the application."
+    ),
+    DECISION_ADJUSTMENT_AMOUNT_MISMATCH: gettext_noop(
+        "The amount must be the one that follows from the changed lines. "
+        "Leave the amount empty and it is computed from them."
+    ),
     DECISION_COSIGNER_SAME_PERSON: gettext_noop(
         "The second signature must come from another delegate "
         "than the one who signed first (or on whose behalf it was signed)."
@@ -195,6 +211,32 @@ def outcome_is_complete(*, outcome: str, motivation: str, amount: int | None) ->
     return None
 
 
+def adjustments_fit_outcome(*, outcome: str, favours_applicant: list[bool]) -> str | None:
+    """Changed lines decide the outcome, so that the letter says what the decision is.
+
+    A change against the applicant (a cost lowered, an income raised) is a partial
+    refusal even when another change raises the total, and the letter must then say how
+    to appeal: the outcome is "partly_approved". Changes only in the applicant's favour
+    give at least the proposed amount, which is an approval: "approved". Refusing or
+    returning changes no lines.
+    """
+    if not favours_applicant:
+        return None
+    if outcome not in ("approved", "partly_approved"):
+        return DECISION_ADJUSTMENT_OUTCOME_MISMATCH
+    expected = "approved" if all(favours_applicant) else "partly_approved"
+    if outcome != expected:
+        return DECISION_ADJUSTMENT_OUTCOME_MISMATCH
+    return None
+
+
+def adjusted_amount_matches(*, amount: int | None, adjusted_amount: int) -> str | None:
+    # With changed lines the amount is computed, never typed: a different figure is refused.
+    if amount != adjusted_amount:
+        return DECISION_ADJUSTMENT_AMOUNT_MISMATCH
+    return None
+
+
 def _in_period(on: date, valid_from: date, valid_to: date | None) -> bool:
     return valid_from <= on and (valid_to is None or on <= valid_to)
 
@@ -296,10 +338,20 @@ def cosigner_is_distinct(*, first_signer_ids: set[int], cosigner_ids: set[int]) 
 
 
 def cosignature_matches(
-    *, outcome: str, amount: int | None, first_outcome: str, first_amount: int | None
+    *,
+    outcome: str,
+    amount: int | None,
+    first_outcome: str,
+    first_amount: int | None,
+    adjustments: list[dict] | None = None,
+    first_adjustments: list[dict] | None = None,
 ) -> str | None:
-    # The second signer confirms the first signer's decision; a different view is not
-    # a second signature.
-    if outcome != first_outcome or amount != first_amount:
+    # The second signer confirms the first signer's decision, changed lines included; a
+    # different view is not a second signature.
+    if (
+        outcome != first_outcome
+        or amount != first_amount
+        or (adjustments or []) != (first_adjustments or [])
+    ):
         return DECISION_COSIGNATURE_MISMATCH
     return None

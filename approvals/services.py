@@ -24,6 +24,7 @@ from municipality.models import (
 )
 
 from . import rules
+from .adjustments import AdjustmentRefused, adjustments_apply
 from .audit import Kind, audit_append
 from .models import (
     ApprovalRequest,
@@ -492,6 +493,25 @@ def _first_material_view(*, user, material: Material):
     )
 
 
+def _adjusted_calculation(
+    *, case: Case, material: Material, adjustments: list[dict] | None
+) -> tuple[dict | None, str | None]:
+    """The material's calculation with the signer's line changes, or the error refusing them.
+
+    (None, None) when no lines are changed. The arithmetic is the process's own
+    (approvals.adjustments); whether the changes fit the outcome is the gate's.
+    """
+    if not adjustments:
+        return None, None
+    try:
+        adjusted = adjustments_apply(
+            process=case.process, calculation=material.calculation, adjustments=adjustments
+        )
+    except AdjustmentRefused:
+        return None, rules.DECISION_ADJUSTMENT_INVALID
+    return adjusted, None
+
+
 def decision_sign(
     *,
     request_id: int,
@@ -500,6 +520,7 @@ def decision_sign(
     motivation: str,
     shown_material_sha256: str,
     amount: int | None = None,
+    adjustments: list[dict] | None = None,
 ) -> Decision:
     """Record a human decision on an open request; the only way a decision comes to exist.
 
@@ -508,6 +529,12 @@ def decision_sign(
     signer rule applies, the request waits for a second signature instead, and the
     same call by another delegate records it (see _decision_cosign); only then is
     the resume queued.
+
+    `adjustments` changes single lines of the proposal, each
+    ``{"code", "decided", "reason"}``. The amount then follows from the changed lines
+    (leave `amount` out, or give exactly that figure), and the outcome follows from
+    their direction (rules.adjustments_fit_outcome): "partly_approved" when any change
+    goes against the applicant, "approved" when all are in the applicant's favour.
     """
     signer = _signer_of(user)
     today = timezone.localdate()
@@ -518,6 +545,12 @@ def decision_sign(
             .get(pk=request_id)
         )
         case = request.case
+        adjusted, adjustment_error = _adjusted_calculation(
+            case=case, material=request.material, adjustments=adjustments
+        )
+        changes = adjusted["adjustments"] if adjusted is not None else []
+        if adjusted is not None and amount is None and outcome in ("approved", "partly_approved"):
+            amount = adjusted["proposed_amount"]
         if outcome == "approved" and amount is None:
             amount = request.proposed_amount
         if outcome in ("refused", "returned"):
@@ -532,6 +565,8 @@ def decision_sign(
                 signer=signer,
                 outcome=outcome,
                 amount=amount,
+                adjustments=changes,
+                adjustment_error=adjustment_error,
                 shown_material_sha256=shown_material_sha256,
                 on=today,
             )
@@ -550,7 +585,15 @@ def decision_sign(
         if error is None and opened_at is None:
             error = rules.DECISION_MATERIAL_NOT_OPENED
         if error is None:
+            error = adjustment_error
+        if error is None:
             error = rules.outcome_is_complete(outcome=outcome, motivation=motivation, amount=amount)
+        if error is None and adjusted is not None:
+            error = rules.adjustments_fit_outcome(
+                outcome=outcome, favours_applicant=[c["favours_applicant"] for c in changes]
+            ) or rules.adjusted_amount_matches(
+                amount=amount, adjusted_amount=adjusted["proposed_amount"]
+            )
         if error is None:
             error = rules.no_conflict_of_interest(
                 signer=signer, household=case.household_personnummer
@@ -600,7 +643,10 @@ def decision_sign(
             material=request.material,
             material_sha256=request.material.sha256,
             material_opened_at=opened_at,
-            followed_proposal=(outcome == "approved" and amount == request.proposed_amount),
+            followed_proposal=(
+                outcome == "approved" and amount == request.proposed_amount and not changes
+            ),
+            adjustments=changes,
             cosignature_required=cosignature_required,
         )
         request.status = (
@@ -622,6 +668,7 @@ def decision_sign(
                 "amount": amount,
                 "proposed_amount": request.proposed_amount,
                 "followed_proposal": decision.followed_proposal,
+                "adjustments": changes,
                 "motivation": decision.motivation,
                 "material_sha256": decision.material_sha256,
                 "material_opened_at": opened_at.isoformat(),
@@ -653,6 +700,8 @@ def _decision_cosign(
     signer: rules.Signer,
     outcome: str,
     amount: int | None,
+    adjustments: list[dict],
+    adjustment_error: str | None,
     shown_material_sha256: str,
     on: date,
 ) -> Decision:
@@ -679,11 +728,15 @@ def _decision_cosign(
     if error is None and opened_at is None:
         error = rules.DECISION_MATERIAL_NOT_OPENED
     if error is None:
+        error = adjustment_error
+    if error is None:
         error = rules.cosignature_matches(
             outcome=outcome,
             amount=amount,
             first_outcome=decision.outcome,
             first_amount=decision.amount,
+            adjustments=adjustments,
+            first_adjustments=decision.adjustments,
         )
     if error is None:
         error = rules.no_conflict_of_interest(signer=signer, household=case.household_personnummer)
@@ -826,11 +879,32 @@ def _human_signer_error(user) -> str | None:
     return rules.signer_is_eligible(rules.Signer(**{**signer.__dict__, "is_active": True}))
 
 
+def _adjustments_recheck(*, request: ApprovalRequest, decision: Decision) -> str | None:
+    """A decision's changed lines, applied again to its material, give its outcome and amount."""
+    if not decision.adjustments:
+        return None
+    adjusted, error = _adjusted_calculation(
+        case=request.case, material=request.material, adjustments=decision.adjustments
+    )
+    if error is None and adjusted["adjustments"] != decision.adjustments:
+        error = rules.DECISION_ADJUSTMENT_INVALID
+    if error is None:
+        error = rules.adjustments_fit_outcome(
+            outcome=decision.outcome,
+            favours_applicant=[c["favours_applicant"] for c in decision.adjustments],
+        ) or rules.adjusted_amount_matches(
+            amount=decision.amount, adjusted_amount=adjusted["proposed_amount"]
+        )
+    return error
+
+
 def _decision_recheck(*, request: ApprovalRequest, decision: Decision) -> str | None:
     """The gate's rules re-read from the database for a stored decision."""
     if decision.material_sha256 != request.material.sha256:
         return rules.DECISION_MATERIAL_STALE
-    error = _human_signer_error(decision.signer)
+    error = _adjustments_recheck(request=request, decision=decision)
+    if error is None:
+        error = _human_signer_error(decision.signer)
     if error is None and decision.outcome != "returned":
         error = _authority_still_covers(
             request=request,

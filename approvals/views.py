@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from . import adjustments, rules, selectors, services
 from . import inbox as inbox_services
-from . import rules, selectors, services
 from .forms import DecisionForm, InboxFilterForm, ReassignForm
 from .models import ApprovalRequest, Case, Decision, Letter, Material
 
@@ -61,6 +61,13 @@ def inbox(request):
     )
 
 
+def _changeable_lines(approval: ApprovalRequest) -> list[dict]:
+    """The proposal's lines the signer may change, for the decision form."""
+    return adjustments.adjustable_lines(
+        process=approval.case.process, calculation=approval.material.calculation
+    )
+
+
 def _case_page(request, case: Case, *, form: DecisionForm | None = None, status: int = 200):
     """Render the one-screen case page and log the read (the page shows case data)."""
     user = request.user
@@ -92,14 +99,18 @@ def _case_page(request, case: Case, *, form: DecisionForm | None = None, status:
         else:
             can_sign = active.assigned_to_id in (None, user.pk)
     if can_sign and form is None:
-        initial = {"material_sha256": active.material.sha256, "amount": active.proposed_amount}
+        # The amount starts empty: it is typed only for another amount, and left empty
+        # when single lines are changed (the gate computes it from them).
+        initial = {"material_sha256": active.material.sha256}
         if first_decision is not None:
             initial.update(
                 outcome=first_decision.outcome,
                 amount=first_decision.amount,
                 motivation=first_decision.motivation,
             )
-        form = DecisionForm(initial=initial)
+        form = DecisionForm(initial=initial, lines=_changeable_lines(active))
+        if first_decision is not None:
+            form.initial.update(form.line_initial(first_decision.adjustments))
     open_claim = active is not None and active.status == ApprovalRequest.Status.OPEN
     context = {
         "case": case,
@@ -175,9 +186,14 @@ def letter_pdf(request, letter_id: int):
 @login_required
 @require_POST
 def decision_submit(request, request_id: int):
-    approval = get_object_or_404(ApprovalRequest, pk=request_id)
+    approval = get_object_or_404(
+        ApprovalRequest.objects.select_related("case", "material").defer(
+            "material__html", "material__pdf"
+        ),
+        pk=request_id,
+    )
     case = _case_for(request.user, approval.case_id)
-    form = DecisionForm(request.POST)
+    form = DecisionForm(request.POST, lines=_changeable_lines(approval))
     if not form.is_valid():
         # Shown again with each error next to its field (and summarised at the top).
         return _case_page(request, case, form=form, status=400)
@@ -190,6 +206,7 @@ def decision_submit(request, request_id: int):
             motivation=data["motivation"] or "",
             shown_material_sha256=data["material_sha256"],
             amount=data["amount"] if data["outcome"] == "partly_approved" else None,
+            adjustments=form.adjustments() or None,
         )
     except services.GateRefused as exc:
         services.decision_sign_refusal_record(

@@ -65,6 +65,13 @@ reports 0, so the replacement stays visible. Deviation flags are raised elsewher
 Costs are taken as declared; local caps (e.g. on rent) and reasonableness are the
 caseworker's assessment.
 
+Changes at decision (apply_adjustments). The caseworker who decides may change single cost
+and income lines, each with a reason; the decided amount then follows from the changed
+lines by the same formula. The riksnorm lines are fixed by law and the robot's disregard
+lines follow from other lines, so neither can be changed; a changed salary recomputes its
+jobbstimulans. A child's work income cannot be changed at decision time: its yearly
+ceiling needs the income earlier in the year, which only a supplement can bring.
+
 Rounding. Every amount is whole kronor. A share or percentage is rounded half up to whole
 kronor on the line where it arises (the household-common share, the 25 % disregard); the
 monthly ceiling for a child's income is a limit and is rounded down as explained above.
@@ -79,6 +86,7 @@ from datetime import date
 from typing import Any
 
 from flows.bistand.rulesets import (
+    RULESETS,
     Ruleset,
     child_band,
     child_personal_cost,
@@ -93,11 +101,21 @@ CALC_CHILD_AGE_OUT_OF_RANGE = "CALC_CHILD_AGE_OUT_OF_RANGE"
 CALC_REGISTER_INCOME_UNKNOWN = "CALC_REGISTER_INCOME_UNKNOWN"
 CALC_REGISTER_INCOME_INVALID = "CALC_REGISTER_INCOME_INVALID"
 CALC_RULESET_NOT_IN_FORCE = "CALC_RULESET_NOT_IN_FORCE"
+CALC_ADJUSTMENT_MALFORMED = "CALC_ADJUSTMENT_MALFORMED"
+CALC_ADJUSTMENT_UNKNOWN_LINE = "CALC_ADJUSTMENT_UNKNOWN_LINE"
+CALC_ADJUSTMENT_NORM_FIXED = "CALC_ADJUSTMENT_NORM_FIXED"
+CALC_ADJUSTMENT_NOT_ADJUSTABLE = "CALC_ADJUSTMENT_NOT_ADJUSTABLE"
+CALC_ADJUSTMENT_AMOUNT_INVALID = "CALC_ADJUSTMENT_AMOUNT_INVALID"
+CALC_ADJUSTMENT_UNCHANGED = "CALC_ADJUSTMENT_UNCHANGED"
+CALC_ADJUSTMENT_REASON_MISSING = "CALC_ADJUSTMENT_REASON_MISSING"
+CALC_ADJUSTMENT_DUPLICATE = "CALC_ADJUSTMENT_DUPLICATE"
 
 ORIGIN_NORM = "norm"
 ORIGIN_APPLICANT = "applicant"
 ORIGIN_REGISTER = "register"
 ORIGIN_ROBOT = "robot"
+# A line the deciding caseworker changed (apply_adjustments).
+ORIGIN_CASEWORKER = "caseworker"
 
 ROLE_APPLICANT = "applicant"
 ROLE_CO_APPLICANT = "co_applicant"
@@ -546,6 +564,196 @@ def _child_work_income_disregard(
             f"kalenderår; {ceiling_text}"
         ),
     )
+
+
+# Keys an adjustment may carry: the stored form goes back in unchanged, and the derived
+# keys (label, proposed, favours_applicant) must then match what the line gives.
+ADJUSTMENT_KEYS = frozenset({"code", "decided", "reason", "label", "proposed", "favours_applicant"})
+WORK_INCOME_CODE = f"income.{WORK_INCOME_KEY}"
+WORK_INCOME_DISREGARD_CODE = "income.work_income_disregard"
+CHILD_WORK_INCOME_PREFIX = "income.child_work."
+
+
+def adjustable_lines(*, calculation: dict) -> list[dict]:
+    """Return the cost and income lines a caseworker may change when deciding, in order."""
+    return [
+        line
+        for line in [*calculation.get("cost_lines", []), *calculation.get("income_lines", [])]
+        if _not_adjustable(line) is None
+    ]
+
+
+def apply_adjustments(*, calculation: dict, adjustments: list[dict]) -> dict:
+    """Return a new calculation with the deciding caseworker's changes to single lines.
+
+    Each adjustment is ``{"code", "decided", "reason"}``; ``label``, ``proposed`` and
+    ``favours_applicant`` may come along (the stored form goes back in unchanged) and
+    must then match the line. A changed line
+    keeps code and label, takes the decided amount and origin ``caseworker``, and its
+    basis names the change and the reason. A changed salary recomputes its jobbstimulans
+    line (12 kap. 8 §), so that the law's 25 % follows the decided salary. Totals are plain
+    sums of their lines again and ``proposed_amount`` is max(0, riksnorm + costs − incomes),
+    exactly as in :func:`calculate_bistand`.
+
+    The result also carries ``adjustments``: the changes in calculation order, each as
+    ``{"code", "label", "proposed", "decided", "reason", "favours_applicant"}``, where
+    ``favours_applicant`` is true for a raised cost or a lowered income. The input is not
+    modified. Raises :class:`CalculationError` with a ``CALC_ADJUSTMENT_*`` code.
+    """
+    lines = {
+        line["code"]: line
+        for key in ("riksnorm_lines", "cost_lines", "income_lines")
+        for line in calculation.get(key, [])
+    }
+    changes: dict[str, dict] = {}
+    for item in adjustments:
+        change = _checked_adjustment(item=item, lines=lines, seen=changes)
+        changes[change["code"]] = change
+
+    def changed(line: dict) -> dict:
+        change = changes.get(line["code"])
+        if change is None:
+            return dict(line)
+        return {
+            **line,
+            "amount": change["decided"],
+            "origin": ORIGIN_CASEWORKER,
+            "basis": (
+                f"{line['basis']}; ändrat av beslutsfattaren från {_kr(change['proposed'])}: "
+                f"{change['reason']}"
+            ),
+        }
+
+    riksnorm_lines = [dict(line) for line in calculation.get("riksnorm_lines", [])]
+    cost_lines = [changed(line) for line in calculation.get("cost_lines", [])]
+    income_lines = [changed(line) for line in calculation.get("income_lines", [])]
+    if WORK_INCOME_CODE in changes:
+        income_lines = [
+            _recomputed_work_disregard(
+                line=line,
+                salary=changes[WORK_INCOME_CODE]["decided"],
+                ruleset_version=calculation.get("ruleset_version", ""),
+            )
+            if line["code"] == WORK_INCOME_DISREGARD_CODE
+            else line
+            for line in income_lines
+        ]
+    riksnorm = sum(line["amount"] for line in riksnorm_lines)
+    costs = sum(line["amount"] for line in cost_lines)
+    incomes = sum(line["amount"] for line in income_lines)
+    need = riksnorm + costs
+    order = [line["code"] for line in cost_lines + income_lines]
+    return {
+        **calculation,
+        "household": [dict(member) for member in calculation.get("household", [])],
+        "riksnorm": riksnorm,
+        "riksnorm_lines": riksnorm_lines,
+        "costs": costs,
+        "cost_lines": cost_lines,
+        "incomes": incomes,
+        "income_lines": income_lines,
+        "need": need,
+        "proposed_amount": max(0, need - incomes),
+        "lines": {"riksnorm": riksnorm_lines, "costs": cost_lines, "incomes": income_lines},
+        "adjustments": sorted(changes.values(), key=lambda change: order.index(change["code"])),
+    }
+
+
+def _not_adjustable(line: dict) -> tuple[str, str] | None:
+    """Why a line cannot be changed at decision time, as (code, message); None if it can."""
+    code = line["code"]
+    if code.startswith("riksnorm."):
+        # The norm is the amount the law sets for the household; no one decides it case by case.
+        return CALC_ADJUSTMENT_NORM_FIXED, f"Line '{code}' is the riksnorm, fixed by law."
+    if line.get("origin") == ORIGIN_ROBOT:
+        # Disregards follow by law from another line; change that line instead.
+        return CALC_ADJUSTMENT_NOT_ADJUSTABLE, f"Line '{code}' is computed by law from another."
+    if code.startswith(CHILD_WORK_INCOME_PREFIX):
+        # The yearly prisbasbelopp ceiling needs the year-to-date income, which only a
+        # supplement brings; the calculation cannot recompute the disregard here.
+        return (
+            CALC_ADJUSTMENT_NOT_ADJUSTABLE,
+            f"Line '{code}' has a yearly disregard; return the case for completion to change it.",
+        )
+    return None
+
+
+def _checked_adjustment(*, item, lines: dict[str, dict], seen: dict[str, dict]) -> dict:
+    """Return one adjustment in stored form, after refusing anything the rules do not allow."""
+    if (
+        not isinstance(item, dict)
+        or not {"code", "decided", "reason"} <= item.keys()
+        or item.keys() - ADJUSTMENT_KEYS
+    ):
+        raise CalculationError(
+            CALC_ADJUSTMENT_MALFORMED,
+            "An adjustment is {code, decided, reason}, optionally with its derived keys.",
+        )
+    code = item["code"]
+    line = lines.get(code) if isinstance(code, str) else None
+    if line is None:
+        raise CalculationError(CALC_ADJUSTMENT_UNKNOWN_LINE, f"No line '{code}' to change.")
+    if code in seen:
+        raise CalculationError(CALC_ADJUSTMENT_DUPLICATE, f"Line '{code}' is changed twice.")
+    refusal = _not_adjustable(line)
+    if refusal is not None:
+        raise CalculationError(*refusal)
+    if ("label" in item and item["label"] != line["label"]) or (
+        "proposed" in item and item["proposed"] != line["amount"]
+    ):
+        raise CalculationError(
+            CALC_ADJUSTMENT_MALFORMED, f"Label or proposed amount of '{code}' is not the line's."
+        )
+    decided = item["decided"]
+    if isinstance(decided, bool) or not isinstance(decided, int) or decided < 0:
+        raise CalculationError(
+            CALC_ADJUSTMENT_AMOUNT_INVALID,
+            f"The decided amount of '{code}' must be a whole number of kronor, 0 or more.",
+        )
+    if decided == line["amount"]:
+        raise CalculationError(
+            CALC_ADJUSTMENT_UNCHANGED, f"The decided amount of '{code}' is the proposed one."
+        )
+    reason = item["reason"].strip() if isinstance(item["reason"], str) else ""
+    if not reason:
+        raise CalculationError(
+            CALC_ADJUSTMENT_REASON_MISSING, f"The change of '{code}' needs a reason."
+        )
+    proposed = line["amount"]
+    # A higher cost or a lower income gives the applicant more; the reverse goes against them.
+    favours = decided > proposed if code.startswith("cost.") else decided < proposed
+    if item.get("favours_applicant", favours) != favours:
+        raise CalculationError(
+            CALC_ADJUSTMENT_MALFORMED, f"The direction given for '{code}' is not the change's."
+        )
+    return {
+        "code": code,
+        "label": line["label"],
+        "proposed": proposed,
+        "decided": decided,
+        "reason": reason,
+        "favours_applicant": favours,
+    }
+
+
+def _recomputed_work_disregard(*, line: dict, salary: int, ruleset_version: str) -> dict:
+    """Return the jobbstimulans line for the decided salary (the window was already open)."""
+    ruleset = next((r for r in RULESETS if r.version == ruleset_version), None)
+    if ruleset is None:
+        raise CalculationError(
+            CALC_ADJUSTMENT_NOT_ADJUSTABLE,
+            f"Rule set {ruleset_version!r} is unknown; the jobbstimulans cannot be recomputed.",
+        )
+    percent = ruleset.work_income_disregard_percent
+    amount = _round_half_up(numerator=salary * percent, denominator=100)
+    return {
+        **line,
+        "amount": -amount,
+        "basis": (
+            f"{WORK_DISREGARD_CITATION}, {percent} % av {_kr(salary)} avrundat till hela kronor; "
+            "lönen enligt beslutsfattarens ändring"
+        ),
+    }
 
 
 def _checked_register_incomes(register_incomes: dict[str, int] | None) -> dict[str, int]:

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from approvals import services
 from approvals.models import Case, Decision, RegisterSnapshot
-from flows.bistand.calculation import calculate_bistand
+from flows.bistand.calculation import apply_adjustments, calculate_bistand
 from flows.bistand.deviations import (
     control_month_for,
     household_deviations,
@@ -257,14 +257,22 @@ def material_prepare(*, case_id: int, version: int, flow_run_id: str) -> service
 
 
 def decision_carry_out(*, decision_id: int, flow_run_id: str) -> str:
+    """Write the letter for a verified decision, on the calculation as decided.
+
+    With changed lines the letter shows the calculation after the changes (the same
+    arithmetic the gate checked the amount with) and lists each change with its reason.
+    """
     decision = Decision.objects.select_related("request__case", "material").get(pk=decision_id)
     case = decision.request.case
+    calculation = decision.material.calculation
+    if decision.adjustments:
+        calculation = apply_adjustments(calculation=calculation, adjustments=decision.adjustments)
     letter = services.decision_execute(
         decision_id=decision_id,
         letter_template=LETTER_TEMPLATE,
         letter_context={
             "application": services.application_current(case=case),
-            "calculation": decision.material.calculation,
+            "calculation": calculation,
             "process": case.process,
         },
     )

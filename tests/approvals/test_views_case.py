@@ -300,3 +300,127 @@ def test_staff_without_unit_sees_the_page_without_actions(client, open_request, 
     moved.groups.add(*people["anna"].groups.all())
     html = _page(client, moved, open_request)
     assert "Underteckna beslutet" not in html and "Ta ärendet" not in html
+
+
+# --- changing single lines -----------------------------------------------------------------
+
+RENT_REASON = "Hyran överstiger skälig nivå."
+
+
+def test_decision_form_offers_each_cost_and_income_line(client, open_request, people):
+    """Every cost and income line has a labelled amount and reason field; the norm has none."""
+    html = _page(client, people["anna"], open_request)
+    section = html.split('<details class="adjust"', 1)[1].split("</details>", 1)[0]
+    assert "Ändra enskilda poster" in section
+    codes = re.findall(r'data-code="([^"]+)"', section)
+    assert codes == [
+        "cost.rent",
+        "cost.electricity",
+        "cost.home_insurance",
+        "cost.medical",
+        "income.housing_allowance",
+        "income.activity_support",
+    ]
+    assert f"Hyra: föreslaget 6{NBSP}450{NBSP}kr" in section
+    assert '<label for="id_line-cost-rent-decided">Hyra: beslutat belopp (kr)</label>' in section
+    assert '<label for="id_line-cost-rent-reason">Hyra: skäl till ändringen</label>' in section
+    for input_id in re.findall(r'<input[^>]* id="([^"]+)"', section):
+        assert f'<label for="{input_id}">' in section, input_id
+    assert "riksnorm" not in section
+
+
+def test_amount_field_starts_empty(client, open_request, people):
+    """The amount is typed only for another amount; changed lines leave it empty."""
+    html = _page(client, people["anna"], open_request)
+    assert re.search(r'<input type="number" name="amount"[^>]* value=""', html)
+
+
+def test_change_a_line_with_a_reason(client, open_request, people):
+    """Rent 6 450 → 5 900 with a reason, amount left empty: partly approved for 3 735 kr."""
+    client.force_login(people["anna"])
+    _open_material(client, open_request)
+    response = _decide(
+        client,
+        open_request,
+        outcome="partly_approved",
+        amount="",
+        motivation="Hyran godtas upp till skälig nivå.",
+        **{"line-cost-rent-decided": "5900", "line-cost-rent-reason": RENT_REASON},
+    )
+    assert response.status_code == 302
+    decision = Decision.objects.get(request=open_request)
+    assert (decision.outcome, decision.amount) == ("partly_approved", 3735)
+    assert [(c["code"], c["decided"], c["reason"]) for c in decision.adjustments] == [
+        ("cost.rent", 5900, RENT_REASON)
+    ]
+    html = client.get(response["Location"]).content.decode()
+    change = f"Hyra: 6{NBSP}450{NBSP}kr ändrat till 5{NBSP}900{NBSP}kr"
+    assert change in html.split('id="decisions-h"', 1)[1]
+    assert RENT_REASON in html
+
+
+def test_changed_line_without_reason_is_shown_again(client, open_request, people):
+    """An amount without a reason comes back (400) with the section open and the error at the
+    reason; nothing is signed."""
+    client.force_login(people["anna"])
+    _open_material(client, open_request)
+    response = _decide(
+        client,
+        open_request,
+        outcome="partly_approved",
+        motivation="x",
+        **{"line-cost-rent-decided": "5900"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert '<details class="adjust" open>' in html
+    assert 'id="id_line-cost-rent-reason-error">Ange skälet till ändringen.' in html
+    assert 'href="#id_line-cost-rent-reason"' in html  # in the error summary
+    assert not Decision.objects.exists()
+
+
+def test_lowered_line_as_an_approval_is_refused_and_explained(client, open_request, people):
+    """A lowered cost is not an approval: the gate refuses, explains, and logs it."""
+    client.force_login(people["anna"])
+    _open_material(client, open_request)
+    response = _decide(
+        client,
+        open_request,
+        outcome="approved",
+        **{"line-cost-rent-decided": "5900", "line-cost-rent-reason": RENT_REASON},
+    )
+    html = client.get(response["Location"]).content.decode()
+    assert "välj Bevilja ett annat belopp" in html
+    assert not Decision.objects.exists()
+    refusal = AuditEvent.objects.get(kind=Kind.DECISION_REFUSED)
+    assert refusal.data["code"] == "DECISION_ADJUSTMENT_OUTCOME_MISMATCH"
+
+
+def test_second_signer_sees_and_confirms_the_changed_lines(client, open_request, people):
+    """Erik sees Anna's changed line and signs the same decision with the page's own fields."""
+    SecondSignerRule.objects.create(
+        unit=open_request.unit,
+        decision_type=open_request.decision_type,
+        valid_from=date(2026, 1, 1),
+    )
+    client.force_login(people["anna"])
+    _open_material(client, open_request)
+    _decide(
+        client,
+        open_request,
+        outcome="partly_approved",
+        motivation="Skälig hyra.",
+        **{"line-cost-rent-decided": "5900", "line-cost-rent-reason": RENT_REASON},
+    )
+    client.force_login(people["erik"])
+    html = client.get(f"/cases/{open_request.case_id}/").content.decode()
+    form = html.split('id="decide-h"', 1)[1].split("</form>", 1)[0]
+    assert f"Hyra: 6{NBSP}450{NBSP}kr ändrat till 5{NBSP}900{NBSP}kr" in form
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    assert hidden["line-cost-rent-decided"] == "5900"
+    assert hidden["line-cost-rent-reason"] == RENT_REASON
+    _open_material(client, open_request)
+    client.post(f"/requests/{open_request.pk}/decide/", hidden)
+    open_request.refresh_from_db()
+    assert open_request.status == "decided"
+    assert Decision.objects.get(request=open_request).cosignature.signer == people["erik"]

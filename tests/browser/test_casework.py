@@ -97,3 +97,23 @@ def test_switch_to_english(page, live_server, request_):
     open_case(page, live_server.url, request_.case_id)
     expect(page.get_by_role("heading", name="The robot's proposal")).to_be_visible()
     expect(page.get_by_test_id("proposed-amount")).to_have_text("4,285\u00a0kr")
+
+
+def test_change_a_line_by_its_label(page, live_server, request_, org):
+    """The line changes open from their summary, are found by their labels, pass axe-core,
+    and sign a partial approval for the recomputed amount."""
+    login(page, live_server.url, "anna")
+    open_case(page, live_server.url, request_.case_id)
+    read_material(page)
+    page.get_by_text("Ändra enskilda poster").click()
+    page.get_by_label("Hyra: beslutat belopp (kr)").fill("5900")
+    page.get_by_label("Hyra: skäl till ändringen").fill("Hyran överstiger skälig nivå.")
+    assert axe_violations(page) == []
+    page.get_by_label("Bevilja ett annat belopp").check()
+    page.get_by_label("Motivering").fill("Hyran godtas upp till skälig nivå.")
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Underteckna beslutet").click()
+    expect(page.get_by_test_id("decision")).to_contain_text("Delvis bifall")
+    expect(page.get_by_test_id("change")).to_contain_text("ändrat till 5\u00a0900\u00a0kr")
+    decision = Decision.objects.get(request=request_)
+    assert (decision.outcome, decision.amount) == ("partly_approved", 3735)

@@ -92,3 +92,38 @@ def test_register_without_answer_marks_gap_not_zero(org):
     assert "REGISTER_NO_ANSWER" in codes
     assert "CSN" in pdf_text(bytes(request.material.pdf))
     assert "csn" in request.case.register_snapshots.get().missing_sources
+
+
+def test_changed_line_is_listed_with_reason_and_appeal(open_request, org):
+    """Rent 6 450 → 5 900: the letter shows the calculation as decided (3 735 kr), lists the
+    change with the caseworker's reason, and says how to appeal."""
+    reason = "Hyran överstiger vad som är skäligt för orten."
+    decision, text = _decide(
+        open_request,
+        org["users"]["anna"],
+        outcome="partly_approved",
+        motivation="Hyran godtas upp till skälig nivå.",
+        adjustments=[{"code": "cost.rent", "decided": 5900, "reason": reason}],
+    )
+    _common(text, decision, open_request)
+    assert decision.amount == 3735
+    assert "Delvis bifall" in text and "3735 kr" in text
+    assert f"Hyra: 6450 kr → 5900 kr (ändrat av beslutsfattaren: {reason})" in text
+    assert "Hyra 5900 kr" in text and "Hyra 6450 kr" not in text  # the table as decided
+    assert "Beräknat bistånd 3735 kr" in text
+    assert "förvaltningsrätten" in text and "tre veckor" in text
+
+
+def test_change_in_the_applicants_favour_is_an_approval_without_appeal(open_request, org):
+    """Electricity 320 → 400 raises the amount to 4 365 kr: an approval, the change listed."""
+    decision, text = _decide(
+        open_request,
+        org["users"]["anna"],
+        outcome="approved",
+        motivation="",
+        adjustments=[{"code": "cost.electricity", "decided": 400, "reason": "Enligt faktura."}],
+    )
+    assert decision.amount == 4365
+    assert "Bifall" in text and "4365 kr" in text
+    assert "Hushållsel: 320 kr → 400 kr (ändrat av beslutsfattaren: Enligt faktura.)" in text
+    assert "förvaltningsrätten" not in text
