@@ -12,7 +12,13 @@ def sha256_hex(data: bytes | str) -> str:
 
 
 def render_html(template: str, context: dict) -> str:
-    return render_to_string(template, context)
+    """Render a print template. Letters and material are Swedish legal documents: they are
+    rendered in Swedish whatever language the caller's page is in, so that the same input
+    always gives the same text and hash."""
+    from django.utils import translation
+
+    with translation.override("sv"):
+        return render_to_string(template, context)
 
 
 def html_to_pdf(html: str) -> bytes:

@@ -82,3 +82,15 @@ def open_request(org, application):
 
 def pytest_report_header(config):
     return f"database: {django_settings.DATABASES['default']['ENGINE']}"
+
+
+def kr(amount: int) -> str:
+    """An amount as the print templates write it, after whitespace is normalised: '4 285 kr'."""
+    return f"{amount:,} kr".replace(",", " ")
+
+
+def text_of(pdf: bytes) -> str:
+    """A PDF's text with every run of whitespace (incl. no-break spaces) as one space."""
+    from approvals.printing import pdf_text
+
+    return " ".join(pdf_text(bytes(pdf)).split())

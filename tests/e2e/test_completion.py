@@ -4,6 +4,7 @@ import pytest
 
 from approvals.models import AuditEvent, Case, Letter
 from approvals.printing import pdf_text
+from tests.conftest import kr, text_of
 from tests.e2e.conftest import wait_for, wait_for_state
 from tests.e2e.test_spine import live, read_and_decide, submit, wait_suspended  # noqa: F401
 
@@ -36,7 +37,7 @@ def test_return_supplement_recompile_and_approve(live, api_post, client):  # noq
     wait_for_state(case.flow_run_id, {"PAUSED"}, logs=live["logs"])
     v2 = case.materials.get(version=2)
     assert v2.sha256 != v1.sha256
-    assert "5900 kr" in pdf_text(bytes(v2.pdf)) or "5 900 kr" in pdf_text(bytes(v2.pdf))
+    assert kr(5900) in text_of(v2.pdf) and kr(5900) not in text_of(v1.pdf)
     case.refresh_from_db()
     assert case.status == Case.Status.AWAITING_DECISION
 

@@ -8,7 +8,7 @@ from approvals.audit import audit_verify
 from approvals.models import AuditEvent, Case, Decision, Letter, PrefectCommand
 from approvals.printing import pdf_text
 from municipality.demo import demo_organisation_load
-from tests.conftest import demo_application
+from tests.conftest import demo_application, kr, text_of
 from tests.e2e.conftest import wait_for, wait_for_state
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -90,10 +90,10 @@ def test_application_to_signed_executed_decision(live, api_post, client):
     wait_for_state(case.flow_run_id, {"COMPLETED"}, logs=live["logs"])
     case.refresh_from_db()
     assert case.status == Case.Status.DECIDED
-    text = pdf_text(bytes(Letter.objects.get(decision=decision).pdf))
+    text = text_of(Letter.objects.get(decision=decision).pdf)
     assert "Bifall" in text
     assert "Anna Lind" in text
-    assert f"{decision.amount} kr" in text
+    assert kr(decision.amount) in text
     assert "överklaga" not in text  # fully approved: no appeal instructions needed
 
     kinds = list(AuditEvent.objects.filter(case=case).values_list("kind", flat=True))

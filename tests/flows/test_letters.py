@@ -6,6 +6,7 @@ from approvals import services
 from approvals.models import Letter
 from approvals.printing import pdf_text
 from flows.bistand import service
+from tests.conftest import kr
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def test_approval_letter(open_request, org):
     """An approval names amount, period, decision-maker and rules, without appeal text."""
     decision, text = _decide(open_request, org["users"]["anna"], outcome="approved", motivation="")
     _common(text, decision, open_request)
-    assert "Bifall" in text and f"{decision.amount} kr" in text
+    assert "Bifall" in text and kr(decision.amount) in text
     assert "förvaltningsrätten" not in text
 
 
@@ -57,7 +58,7 @@ def test_partly_approved_letter_has_amount_reason_and_appeal(open_request, org):
         motivation="Elkostnaden godtas upp till skälig nivå.",
     )
     _common(text, decision, open_request)
-    assert "Delvis bifall" in text and f"{amount} kr" in text
+    assert "Delvis bifall" in text and kr(amount) in text
     assert "Elkostnaden godtas upp till skälig nivå." in text
     assert "förvaltningsrätten" in text and "tre veckor" in text
     assert not decision.followed_proposal
@@ -107,10 +108,10 @@ def test_changed_line_is_listed_with_reason_and_appeal(open_request, org):
     )
     _common(text, decision, open_request)
     assert decision.amount == 3735
-    assert "Delvis bifall" in text and "3735 kr" in text
-    assert f"Hyra: 6450 kr → 5900 kr (ändrat av beslutsfattaren: {reason})" in text
-    assert "Hyra 5900 kr" in text and "Hyra 6450 kr" not in text  # the table as decided
-    assert "Beräknat bistånd 3735 kr" in text
+    assert "Delvis bifall" in text and kr(3735) in text
+    assert f"Hyra: {kr(6450)} → {kr(5900)} (ändrat av beslutsfattaren: {reason})" in text
+    assert f"Hyra {kr(5900)}" in text and f"Hyra {kr(6450)}" not in text  # the table as decided
+    assert f"Beräknat bistånd {kr(3735)}" in text
     assert "förvaltningsrätten" in text and "tre veckor" in text
 
 
@@ -124,6 +125,6 @@ def test_change_in_the_applicants_favour_is_an_approval_without_appeal(open_requ
         adjustments=[{"code": "cost.electricity", "decided": 400, "reason": "Enligt faktura."}],
     )
     assert decision.amount == 4365
-    assert "Bifall" in text and "4365 kr" in text
-    assert "Hushållsel: 320 kr → 400 kr (ändrat av beslutsfattaren: Enligt faktura.)" in text
+    assert "Bifall" in text and kr(4365) in text
+    assert f"Hushållsel: {kr(320)} → {kr(400)} (ändrat av beslutsfattaren: Enligt faktura.)" in text
     assert "förvaltningsrätten" not in text
