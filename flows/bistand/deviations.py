@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from flows.bistand.calculation import INCOME_LABELS
 from flows.connectors.base import (
     KNOWN_INCOME_TYPES,
     RELATION_APPLICANT,
@@ -49,20 +50,9 @@ ORIGIN_ROBOT = "robot"
 # warning; smaller changes are shown as information. Sundsvall's default threshold.
 CHANGE_WARNING_THRESHOLD_PERCENT = Decimal(12)
 
-# Swedish labels for the application's income keys, in the order the material lists them.
-INCOME_LABELS_SV: dict[str, str] = {
-    "salary_net": "Lön (netto)",
-    "housing_allowance": "Bostadsbidrag",
-    "child_allowance": "Barnbidrag",
-    "large_family_supplement": "Flerbarnstillägg",
-    "maintenance_support": "Underhållsstöd",
-    "sickness_benefit": "Sjukpenning",
-    "parental_benefit": "Föräldrapenning",
-    "activity_support": "Aktivitetsstöd",
-    "unemployment_benefit": "Arbetslöshetsersättning",
-    "pension": "Pension",
-    "student_aid": "Studiemedel",
-}
+# Swedish labels for the application's income keys, in the order the material lists them:
+# the calculation's labels, so that a flag and its line always use the same word.
+INCOME_LABELS_SV: dict[str, str] = INCOME_LABELS
 
 RELATION_LABELS_SV: dict[str, str] = {
     RELATION_APPLICANT: "sökande",
