@@ -602,18 +602,18 @@ def decision_sign(
             prepared = {request.material.prepared_by_id} - {None}
             error = rules.separation_of_duties(signer=signer, prepared_by_ids=prepared)
         authority = None
-        if error is None and outcome != "returned":
+        if error is None:
+            # Returning for completion decides no amount, but only a delegate for this
+            # decision type may do it: any of the signer's lines covers it (amount 0).
             authority = _signing_authority(
-                signer=signer, user=user, request=request, amount=amount, on=today
+                signer=signer,
+                user=user,
+                request=request,
+                amount=0 if outcome == "returned" else amount,
+                on=today,
             )
             if authority is None:
                 error = rules.DECISION_SIGNER_NOT_DELEGATED
-        if (
-            error is None
-            and outcome == "returned"
-            and not _delegation_lines(unit_id=request.unit_id, decision_type=request.decision_type)
-        ):
-            error = rules.DECISION_SIGNER_NOT_DELEGATED
         if error is not None:
             raise GateRefused(error)
 
@@ -905,14 +905,14 @@ def _decision_recheck(*, request: ApprovalRequest, decision: Decision) -> str | 
     error = _adjustments_recheck(request=request, decision=decision)
     if error is None:
         error = _human_signer_error(decision.signer)
-    if error is None and decision.outcome != "returned":
+    if error is None:
         error = _authority_still_covers(
             request=request,
             signer_user=decision.signer,
             delegation=decision.delegation,
             substitution=decision.substitution,
             on_behalf_of_id=decision.on_behalf_of_id,
-            amount=decision.amount,
+            amount=decision.amount or 0,
             signed_at=decision.signed_at,
         )
     if error is not None or not decision.cosignature_required:
