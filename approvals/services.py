@@ -99,11 +99,7 @@ def application_receive(*, raw_body: str, application: dict, received_by) -> tup
     ).first()
     if existing is not None:
         return _existing_or_conflict(existing, digest), False
-    household = [application["applicant"]["personnummer"]]
-    if application.get("co_applicant"):
-        household.append(application["co_applicant"]["personnummer"])
-    household += [c["personnummer"] for c in application.get("children", [])]
-    household += [a["personnummer"] for a in application.get("other_adults", [])]
+    household = household_personnummer_of(application)
     try:
         with transaction.atomic():
             case = Case.objects.create(
@@ -138,6 +134,16 @@ def application_receive(*, raw_body: str, application: dict, received_by) -> tup
         existing = Case.objects.get(process=process.slug, external_ref=application["external_ref"])
         return _existing_or_conflict(existing, digest), False
     return case, True
+
+
+def household_personnummer_of(application: dict) -> list[str]:
+    """Everyone in the household as the application (with its supplements) declares it."""
+    household = [application["applicant"]["personnummer"]]
+    if application.get("co_applicant"):
+        household.append(application["co_applicant"]["personnummer"])
+    household += [c["personnummer"] for c in application.get("children", [])]
+    household += [a["personnummer"] for a in application.get("other_adults", [])]
+    return household
 
 
 def _existing_or_conflict(existing: Case, digest: str) -> Case:
@@ -1154,11 +1160,21 @@ def supplement_verify(*, case_id: int, supplement_id: int) -> int:
         if Supplement.objects.filter(pk=supplement.pk, consumed_at__isnull=True).update(
             consumed_at=timezone.now()
         ):
-            Case.objects.filter(pk=case_id).update(status=Case.Status.PROCESSING)
+            # A supplement may change the household: registers, conflict-of-interest
+            # checks and the next material follow the household as now declared.
+            case = supplement.case
+            household = household_personnummer_of(application_current(case=case))
+            Case.objects.filter(pk=case_id).update(
+                status=Case.Status.PROCESSING, household_personnummer=household
+            )
             audit_append(
                 kind=Kind.ROBOT_STEP,
                 actor_label="robot:gate",
-                case=supplement.case,
-                data={"step": "supplement-accepted", "supplement": supplement.pk},
+                case=case,
+                data={
+                    "step": "supplement-accepted",
+                    "supplement": supplement.pk,
+                    "household_size": len(household),
+                },
             )
     return supplement.pk
