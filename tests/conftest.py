@@ -22,6 +22,21 @@ def _no_prefect_calls_by_default(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# A one-page PDF: tests that use fast_pdf read the gate's hash of the HTML, never the PDF.
+TINY_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+@pytest.fixture
+def fast_pdf(monkeypatch):
+    """Skip WeasyPrint for material and letter PDFs; the HTML, its hash and the gate are real."""
+    monkeypatch.setattr("approvals.services.html_to_pdf", lambda html: TINY_PDF)
+
+
 @pytest.fixture
 def org(db):
     return demo_organisation_load()

@@ -5,20 +5,6 @@ from django.contrib.auth.models import Group, User
 
 from municipality.models import Staff, Unit, unit_group_name
 
-# A one-page PDF; the inbox tests never read the material's PDF, only the gate's hash of the HTML.
-TINY_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
-
-
-@pytest.fixture
-def fast_pdf(monkeypatch):
-    """Skip rendering the material PDF (WeasyPrint); the HTML, its hash and the gate are real."""
-    monkeypatch.setattr("approvals.services.html_to_pdf", lambda html: TINY_PDF)
-
 
 @pytest.fixture
 def people(org):

@@ -12,15 +12,10 @@ from approvals.audit import Kind, audit_append, audit_guard_missing, audit_verif
 from approvals.models import AuditChainHead, AuditEvent
 from municipality import services as delegation_services
 from municipality.models import Delegation, DelegationChange
+from tests.gate_helpers import decide
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch, settings):
-    """Nothing here reads PDF bytes or checks passwords: skip WeasyPrint and PBKDF2."""
-    monkeypatch.setattr("approvals.services.html_to_pdf", lambda html: b"%PDF-1.7 test")
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Nothing here reads PDF bytes: skip WeasyPrint.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_pdf")]
 
 
 @pytest.fixture(autouse=True)
@@ -49,17 +44,7 @@ def _verify_fails(*args) -> str:
 @pytest.fixture
 def decided(open_request, org):
     """A case with a signed decision and a fair number of events."""
-    anna = org["users"]["anna"]
-    services.case_access_record(
-        user=anna, case=open_request.case, what="material", material=open_request.material
-    )
-    services.decision_sign(
-        request_id=open_request.pk,
-        user=anna,
-        outcome="approved",
-        motivation="",
-        shown_material_sha256=open_request.material.sha256,
-    )
+    decide(open_request, org["users"]["anna"])
     return open_request
 
 

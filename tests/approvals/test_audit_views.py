@@ -13,64 +13,26 @@ from approvals import audit_selectors, services
 from approvals.audit import Kind
 from approvals.models import AuditChainHead, AuditEvent, Decision
 from approvals.printing import pdf_text
-from flows.bistand.service import decision_carry_out
 from municipality.demo import AUDITORS_GROUP
 from municipality.models import Staff
 from tests.conftest import compile_case, demo_application, receive
+from tests.gate_helpers import carry_out, decide
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch, settings):
-    """Material and letters need no real PDF here (the report export renders one for real)."""
-    monkeypatch.setattr("approvals.services.html_to_pdf", lambda html: b"%PDF-1.7 test")
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _view(user, request):
-    services.case_access_record(
-        user=user, case=request.case, what="material", material=request.material
-    )
-
-
-def _decide(request, user, **kwargs):
-    _view(user, request)
-    params = {"outcome": "approved", "motivation": ""}
-    params.update(kwargs)
-    return services.decision_sign(
-        request_id=request.pk,
-        user=user,
-        shown_material_sha256=request.material.sha256,
-        **params,
-    )
-
-
-def _execute(decision):
-    services.decision_verify_for_execution(
-        request_id=decision.request_id,
-        claimed_request_id=decision.request_id,
-        decision_id=decision.pk,
-        material_sha256=decision.material_sha256,
-        flow_run_id="00000000-0000-0000-0000-000000000000",
-        attempt_key="k",
-    )
-    decision_carry_out(decision_id=decision.pk, flow_run_id="test")
-    decision.refresh_from_db()
-    return decision
+# Material and letters need no real PDF here (the report export renders one for real).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_pdf")]
 
 
 @pytest.fixture
 def trail(open_request, org):
     """A case decided by Anna with a changed amount, verified and carried out (letter written)."""
-    decision = _decide(
+    decision = decide(
         open_request,
         org["users"]["anna"],
         outcome="partly_approved",
         amount=4000,
         motivation="Rent above the local cap.",
     )
-    return _execute(decision)
+    return carry_out(decision)
 
 
 def _superuser(django_user_model):
@@ -268,11 +230,11 @@ def test_case_page_shows_a_broken_case_chain(client, trail, org):
     assert response.context["chain_break"].seq == seq
 
 
-def _second_case(org, ref: str, user, **decide):
+def _second_case(org, ref: str, user, **signing):
     application = demo_application()
     application["external_ref"] = ref
     request = compile_case(receive(org, application))
-    return _decide(request, user, **decide)
+    return decide(request, user, **signing)
 
 
 def test_search_filters_decisions(client, trail, org):
@@ -374,8 +336,8 @@ def test_review_statistics_count_second_signatures(open_request, org):
         decision_type=DECISION_TYPE_BISTAND,
         valid_from=timezone.localdate() - timedelta(days=1),
     )
-    _decide(open_request, org["users"]["anna"])
-    _decide(open_request, org["users"]["erik"])
+    decide(open_request, org["users"]["anna"])
+    decide(open_request, org["users"]["erik"])
     stats = {r.username: r for r in audit_selectors.review_statistics(filters={})}
     assert stats["erik"].decisions == 0 and stats["erik"].second_signatures == 1
     assert stats["anna"].decisions == 1 and stats["anna"].second_signatures == 0

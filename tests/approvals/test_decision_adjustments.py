@@ -19,6 +19,7 @@ from approvals.audit import Kind
 from approvals.models import AuditEvent, Cosignature, Decision, PrefectCommand
 from municipality.demo import DECISION_TYPE_BISTAND
 from municipality.models import Delegation, SecondSignerRule, Staff
+from tests.gate_helpers import material_open, sign, verify
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_pdf")]
 
@@ -27,22 +28,10 @@ ELECTRICITY_UP = {"code": "cost.electricity", "decided": 400, "reason": "Faktura
 HOUSING_DOWN = {"code": "income.housing_allowance", "decided": 1000, "reason": "Nytt beslut."}
 
 
-def _view(user, request):
-    services.case_access_record(
-        user=user, case=request.case, what="material", material=request.material
-    )
-
-
-def _sign(request, user, **kwargs):
-    params = {
-        "request_id": request.pk,
-        "user": user,
-        "outcome": "partly_approved",
-        "motivation": "Se ändrade poster.",
-        "shown_material_sha256": request.material.sha256,
-    }
-    params.update(kwargs)
-    return services.decision_sign(**params)
+def _sign(request, user, **overrides):
+    """Sign with this module's defaults: the changes go against the applicant, with a reason."""
+    overrides = {"outcome": "partly_approved", "motivation": "Se ändrade poster.", **overrides}
+    return sign(request, user, **overrides)
 
 
 def _written():
@@ -67,7 +56,7 @@ def _refused(request, user, code, **kwargs):
 @pytest.fixture
 def anna(org, open_request):
     user = org["users"]["anna"]
-    _view(user, open_request)
+    material_open(user, open_request)
     return user
 
 
@@ -140,7 +129,7 @@ def test_delegation_must_cover_the_recomputed_amount(open_request, org, anna):
         adjustments=[rent_up],
     )
     maria = org["users"]["maria"]
-    _view(maria, open_request)
+    material_open(maria, open_request)
     decision = _sign(open_request, maria, outcome="approved", adjustments=[rent_up])
     assert decision.amount == 17835
 
@@ -234,7 +223,7 @@ def awaiting_second(open_request, org, anna):
     open_request.refresh_from_db()
     assert open_request.status == "awaiting_second"
     erik = org["users"]["erik"]
-    _view(erik, open_request)
+    material_open(erik, open_request)
     return decision, erik
 
 
@@ -267,21 +256,10 @@ def test_second_signer_with_other_changes_is_refused(open_request, awaiting_seco
 # --- after resume --------------------------------------------------------------------------
 
 
-def _verify(request, decision):
-    return services.decision_verify_for_execution(
-        request_id=request.pk,
-        claimed_request_id=request.pk,
-        decision_id=decision.pk,
-        material_sha256=decision.material_sha256,
-        flow_run_id="test",
-        attempt_key="k",
-    )
-
-
 def test_verification_accepts_a_decision_with_changes(open_request, anna):
     """The stored changes, applied again to the material, give the signed amount."""
     decision = _sign(open_request, anna, adjustments=[RENT_DOWN])
-    assert _verify(open_request, decision).outcome == "partly_approved"
+    assert verify(decision).outcome == "partly_approved"
 
 
 def test_verification_refuses_changes_that_no_longer_give_the_amount(open_request, anna):
@@ -291,7 +269,7 @@ def test_verification_refuses_changes_that_no_longer_give_the_amount(open_reques
         adjustments=[{**decision.adjustments[0], "decided": 5000}]
     )
     with pytest.raises(services.GateRefused) as exc:
-        _verify(open_request, decision)
+        verify(decision)
     assert exc.value.code == rules.DECISION_ADJUSTMENT_AMOUNT_MISMATCH
     assert not Decision.objects.filter(verified_at__isnull=False).exists()
 

@@ -25,6 +25,10 @@ from approvals.models import (
 from municipality import services as delegation_services
 from municipality.demo import DECISION_TYPE_BISTAND
 from municipality.models import Delegation, SecondSignerRule, Staff, Substitution, Unit
+from tests.gate_helpers import material_open, sign
+
+# The gate never reads the PDF bytes: skip WeasyPrint.
+pytestmark = pytest.mark.usefixtures("fast_pdf")
 
 SIGN_EVENTS = ("decision.signed", "decision.cosigned")
 # Decided before any fixture runs: a skipped transactional test must not flush SQLite,
@@ -33,31 +37,6 @@ postgresql_only = pytest.mark.skipif(
     "postgresql" not in settings.DATABASES["default"]["ENGINE"],
     reason="row locks and TRUNCATE are PostgreSQL features",
 )
-
-
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch, settings):
-    """The gate never reads the PDF bytes nor checks passwords: skip WeasyPrint and PBKDF2."""
-    monkeypatch.setattr("approvals.services.html_to_pdf", lambda html: b"%PDF-1.7 test")
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _view(user, request):
-    services.case_access_record(
-        user=user, case=request.case, what="material", material=request.material
-    )
-
-
-def _sign(request, user, **kwargs):
-    params = {
-        "request_id": request.pk,
-        "user": user,
-        "outcome": "approved",
-        "motivation": "",
-        "shown_material_sha256": request.material.sha256,
-    }
-    params.update(kwargs)
-    return services.decision_sign(**params)
 
 
 def _written():
@@ -73,7 +52,7 @@ def _refused(request, user, code, **kwargs):
     """Signing is refused with `code`, and no decision, signature, command or event appears."""
     before, status = _written(), ApprovalRequest.objects.get(pk=request.pk).status
     with pytest.raises(services.GateRefused) as exc:
-        _sign(request, user, **kwargs)
+        sign(request, user, **kwargs)
     assert exc.value.code == code
     assert _written() == before
     request.refresh_from_db()
@@ -116,8 +95,8 @@ def _caseworker_line(org):
 def test_caseworker_with_delegation_signs_after_opening_material(open_request, org):
     """A delegated caseworker who opened the material signs; the resume is queued with ids only."""
     anna = org["users"]["anna"]
-    _view(anna, open_request)
-    decision = _sign(open_request, anna)
+    material_open(anna, open_request)
+    decision = sign(open_request, anna)
     assert decision.signer == anna
     assert decision.material_sha256 == open_request.material.sha256
     assert decision.amount == open_request.proposed_amount
@@ -146,7 +125,7 @@ def test_robot_account_cannot_sign(open_request, org, django_user_model):
     Delegation.objects.create(
         unit=org["unit"], decision_type=DECISION_TYPE_BISTAND, user=robot, valid_from=_today()
     )
-    _view(robot, open_request)
+    material_open(robot, open_request)
     _refused(open_request, robot, rules.DECISION_SIGNER_NOT_HUMAN)
 
 
@@ -154,7 +133,7 @@ def test_robot_account_cannot_sign(open_request, org, django_user_model):
 def test_inactive_account_cannot_sign(open_request, org):
     """A deactivated account is refused, even after it opened the material."""
     anna = org["users"]["anna"]
-    _view(anna, open_request)
+    material_open(anna, open_request)
     anna.is_active = False
     anna.save()
     _refused(open_request, anna, rules.DECISION_SIGNER_INACTIVE)
@@ -169,7 +148,7 @@ def test_signing_without_opening_material_is_refused(open_request, org):
 @pytest.mark.django_db
 def test_a_colleague_opening_the_material_does_not_count(open_request, org):
     """Only the signer's own view of the material counts as having opened it."""
-    _view(org["users"]["erik"], open_request)
+    material_open(org["users"]["erik"], open_request)
     _refused(open_request, org["users"]["anna"], rules.DECISION_MATERIAL_NOT_OPENED)
 
 
@@ -177,7 +156,7 @@ def test_a_colleague_opening_the_material_does_not_count(open_request, org):
 def test_stale_material_hash_is_refused(open_request, org):
     """A hash other than the current material's is refused as stale."""
     anna = org["users"]["anna"]
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(open_request, anna, rules.DECISION_MATERIAL_STALE, shown_material_sha256="0" * 64)
 
 
@@ -185,7 +164,7 @@ def test_stale_material_hash_is_refused(open_request, org):
 def test_newer_material_version_makes_the_shown_one_stale(open_request, org):
     """When a newer material version exists, signing on the one shown is refused."""
     anna = org["users"]["anna"]
-    _view(anna, open_request)
+    material_open(anna, open_request)
     old = open_request.material
     Material.objects.create(
         case=open_request.case,
@@ -207,7 +186,7 @@ def test_superuser_without_delegation_cannot_sign(open_request, org, django_user
     """A superuser flag grants nothing: no unit grant, no delegation, no signature."""
     boss = django_user_model.objects.create_superuser("boss", password="x")
     Staff.objects.create(user=boss, kind=Staff.Kind.HUMAN, role=Staff.Role.CASEWORKER)
-    _view(boss, open_request)
+    material_open(boss, open_request)
     _refused(open_request, boss, rules.DECISION_SIGNER_NO_ACCESS)
 
 
@@ -221,7 +200,7 @@ def test_superuser_in_the_unit_without_a_delegation_line_cannot_sign(
         user=boss, unit=org["unit"], kind=Staff.Kind.HUMAN, role=Staff.Role.UNIT_ADMIN
     )
     boss.groups.add(*org["users"]["anna"].groups.all())
-    _view(boss, open_request)
+    material_open(boss, open_request)
     _refused(open_request, boss, rules.DECISION_SIGNER_NOT_DELEGATED)
 
 
@@ -229,7 +208,7 @@ def test_superuser_in_the_unit_without_a_delegation_line_cannot_sign(
 def test_auditor_cannot_sign(open_request, org):
     """The auditor reads every trail but holds no grant on the request."""
     greta = org["users"]["greta"]
-    _view(greta, open_request)
+    material_open(greta, open_request)
     _refused(open_request, greta, rules.DECISION_SIGNER_NO_ACCESS)
 
 
@@ -237,7 +216,7 @@ def test_auditor_cannot_sign(open_request, org):
 def test_unit_administrator_cannot_sign(open_request, org):
     """Keeping the delegation order gives no power to decide."""
     ulla = org["users"]["ulla"]
-    _view(ulla, open_request)
+    material_open(ulla, open_request)
     _refused(open_request, ulla, rules.DECISION_SIGNER_NO_ACCESS)
 
 
@@ -245,7 +224,7 @@ def test_unit_administrator_cannot_sign(open_request, org):
 def test_amount_above_the_delegation_limit_is_refused(open_request, org):
     """A caseworker's line ends at 15 000 kr; a higher amount needs the team leader."""
     anna, maria = org["users"]["anna"], org["users"]["maria"]
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(
         open_request,
         anna,
@@ -254,8 +233,8 @@ def test_amount_above_the_delegation_limit_is_refused(open_request, org):
         amount=20000,
         motivation="Extra costs for dental care.",
     )
-    _view(maria, open_request)
-    decision = _sign(
+    material_open(maria, open_request)
+    decision = sign(
         open_request, maria, outcome="partly_approved", amount=20000, motivation="Dental care."
     )
     assert decision.delegation.role == Staff.Role.TEAM_LEADER
@@ -269,7 +248,7 @@ def test_expired_delegation_is_refused(open_request, org):
     line.valid_to = _today() - timedelta(days=1)
     line.save()
     anna = org["users"]["anna"]
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(open_request, anna, rules.DECISION_SIGNER_NOT_DELEGATED)
 
 
@@ -280,7 +259,7 @@ def test_delegation_not_yet_in_force_is_refused(open_request, org):
     line.valid_from = _today() + timedelta(days=1)
     line.save()
     anna = org["users"]["anna"]
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(open_request, anna, rules.DECISION_SIGNER_NOT_DELEGATED)
 
 
@@ -291,7 +270,7 @@ def test_deleted_delegation_line_is_refused(open_request, org):
         line=_caseworker_line(org), admin_user=org["users"]["ulla"]
     )
     anna = org["users"]["anna"]
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(open_request, anna, rules.DECISION_SIGNER_NOT_DELEGATED)
 
 
@@ -303,7 +282,7 @@ def test_delegation_in_another_unit_does_not_count(open_request, org):
     line.unit = other
     line.save()
     anna = org["users"]["anna"]
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(open_request, anna, rules.DECISION_SIGNER_NOT_DELEGATED)
 
 
@@ -314,7 +293,7 @@ def test_delegation_for_another_decision_type_does_not_count(open_request, org):
     line.decision_type = "skolplikt.foreläggande"
     line.save()
     anna = org["users"]["anna"]
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(open_request, anna, rules.DECISION_SIGNER_NOT_DELEGATED)
 
 
@@ -330,10 +309,10 @@ def test_named_person_line_covers_only_that_person(open_request, org):
         max_amount=10000,
         valid_from=_today(),
     )
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(open_request, anna, rules.DECISION_SIGNER_NOT_DELEGATED)
-    _view(erik, open_request)
-    assert _sign(open_request, erik).delegation == named
+    material_open(erik, open_request)
+    assert sign(open_request, erik).delegation == named
 
 
 @pytest.mark.django_db
@@ -342,7 +321,7 @@ def test_person_who_prepared_the_material_cannot_sign(open_request, org):
     anna = org["users"]["anna"]
     Material.objects.filter(pk=open_request.material_id).update(prepared_by=anna)
     open_request.refresh_from_db()
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(open_request, anna, rules.DECISION_SIGNER_PREPARED_MATERIAL)
 
 
@@ -352,7 +331,7 @@ def test_applicant_cannot_decide_own_case(open_request, org):
     anna = org["users"]["anna"]
     Staff.objects.filter(user=anna).update(personnummer=open_request.case.household_personnummer[0])
     anna.refresh_from_db()
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(open_request, anna, rules.DECISION_SIGNER_CONFLICT_OF_INTEREST)
 
 
@@ -365,7 +344,7 @@ def test_household_member_cannot_decide_the_case(open_request, org):
     case.save(update_fields=["household_personnummer"])
     Staff.objects.filter(user=anna).update(personnummer="198507099805")
     anna.refresh_from_db()
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(open_request, anna, rules.DECISION_SIGNER_CONFLICT_OF_INTEREST)
 
 
@@ -374,7 +353,7 @@ def test_case_claimed_by_a_colleague_is_refused(open_request, org):
     """A request assigned to Erik cannot be signed by Anna."""
     ApprovalRequest.objects.filter(pk=open_request.pk).update(assigned_to=org["users"]["erik"])
     anna = org["users"]["anna"]
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(open_request, anna, rules.DECISION_SIGNER_NOT_ASSIGNEE)
 
 
@@ -392,7 +371,7 @@ def test_case_claimed_by_a_colleague_is_refused(open_request, org):
 def test_incomplete_outcome_is_refused(open_request, org, outcome, motivation, amount, code):
     """An outcome against the proposal needs a motivation; amounts are whole kronor ≥ 0."""
     anna = org["users"]["anna"]
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(open_request, anna, code, outcome=outcome, motivation=motivation, amount=amount)
 
 
@@ -401,7 +380,7 @@ def test_superseded_request_cannot_be_signed(open_request, org):
     """A request replaced by a newer one is no longer open."""
     ApprovalRequest.objects.filter(pk=open_request.pk).update(status="superseded")
     anna = org["users"]["anna"]
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(open_request, anna, rules.DECISION_REQUEST_NOT_OPEN)
 
 
@@ -409,8 +388,8 @@ def test_superseded_request_cannot_be_signed(open_request, org):
 def test_double_submit_makes_one_decision(open_request, org):
     """Signing an already decided request is refused; exactly one decision exists."""
     anna = org["users"]["anna"]
-    _view(anna, open_request)
-    _sign(open_request, anna)
+    material_open(anna, open_request)
+    sign(open_request, anna)
     _refused(open_request, anna, rules.DECISION_REQUEST_NOT_OPEN)
     assert Decision.objects.filter(request=open_request).count() == 1
 
@@ -419,8 +398,8 @@ def test_double_submit_makes_one_decision(open_request, org):
 def test_signed_event_carries_review_evidence(open_request, org):
     """The decision.signed event records when the material was opened and how long it took."""
     anna = org["users"]["anna"]
-    _view(anna, open_request)
-    decision = _sign(
+    material_open(anna, open_request)
+    decision = sign(
         open_request, anna, outcome="partly_approved", amount=4000, motivation="Rent cap."
     )
     event = AuditEvent.objects.get(kind="decision.signed")
@@ -440,8 +419,8 @@ def test_substitute_signs_on_behalf_of_the_absent_delegate(open_request, org):
     """Erik, substitute for the absent team leader, decides above his own limit on her behalf."""
     erik, maria = org["users"]["erik"], org["users"]["maria"]
     substitution = _substitution(org, absent=maria, substitute=erik)
-    _view(erik, open_request)
-    decision = _sign(
+    material_open(erik, open_request)
+    decision = sign(
         open_request, erik, outcome="partly_approved", amount=20000, motivation="Dental care."
     )
     assert decision.signer == erik
@@ -458,8 +437,8 @@ def test_own_delegation_comes_before_acting_as_substitute(open_request, org):
     """Within his own limit Erik signs in his own name, not on the absent person's behalf."""
     erik, maria = org["users"]["erik"], org["users"]["maria"]
     _substitution(org, absent=maria, substitute=erik)
-    _view(erik, open_request)
-    decision = _sign(open_request, erik)
+    material_open(erik, open_request)
+    decision = sign(open_request, erik)
     assert decision.on_behalf_of is None and decision.substitution is None
 
 
@@ -488,7 +467,7 @@ def test_substitution_outside_its_scope_is_refused(open_request, org, change):
         delegation_services.delegation_order_delete(
             line=substitution, admin_user=org["users"]["ulla"]
         )
-    _view(erik, open_request)
+    material_open(erik, open_request)
     _refused(
         open_request,
         erik,
@@ -504,7 +483,7 @@ def test_only_the_named_substitute_acts_for_the_absent(open_request, org):
     """Anna is not Maria's substitute, so Maria's delegation does not reach her."""
     _substitution(org, absent=org["users"]["maria"], substitute=org["users"]["erik"])
     anna = org["users"]["anna"]
-    _view(anna, open_request)
+    material_open(anna, open_request)
     _refused(
         open_request,
         anna,
@@ -519,8 +498,8 @@ def test_only_the_named_substitute_acts_for_the_absent(open_request, org):
 
 
 def _first_signature(request, user, **kwargs):
-    _view(user, request)
-    decision = _sign(request, user, **kwargs)
+    material_open(user, request)
+    decision = sign(request, user, **kwargs)
     request.refresh_from_db()
     return decision
 
@@ -537,8 +516,8 @@ def test_decision_above_threshold_waits_for_a_second_signer(open_request, org):
     assert not PrefectCommand.objects.filter(kind="resume").exists()
     assert AuditEvent.objects.get(kind="decision.signed").data["cosignature_required"] is True
 
-    _view(erik, open_request)
-    again = _sign(open_request, erik)
+    material_open(erik, open_request)
+    again = sign(open_request, erik)
     assert again.pk == decision.pk
     cosignature = Cosignature.objects.get(decision=decision)
     assert cosignature.signer == erik
@@ -615,7 +594,7 @@ def test_substitute_for_the_first_signer_is_not_a_second_delegate(open_request, 
         open_request, maria, outcome="partly_approved", amount=20000, motivation="Dental care."
     )
     _substitution(org, absent=maria, substitute=erik)
-    _view(erik, open_request)
+    material_open(erik, open_request)
     _refused(
         open_request,
         erik,
@@ -639,7 +618,7 @@ def test_second_signer_must_sign_the_same_material_hash(open_request, org):
     _second_signer_rule(org, above_amount=None)
     _first_signature(open_request, org["users"]["anna"])
     erik = org["users"]["erik"]
-    _view(erik, open_request)
+    material_open(erik, open_request)
     _refused(open_request, erik, rules.DECISION_MATERIAL_STALE, shown_material_sha256="f" * 64)
 
 
@@ -649,7 +628,7 @@ def test_second_signer_must_confirm_the_same_outcome_and_amount(open_request, or
     _second_signer_rule(org, above_amount=None)
     _first_signature(open_request, org["users"]["anna"])
     erik = org["users"]["erik"]
-    _view(erik, open_request)
+    material_open(erik, open_request)
     _refused(
         open_request,
         erik,
@@ -675,7 +654,7 @@ def test_second_signer_needs_a_delegation_covering_the_amount(open_request, org)
         motivation="Dental care.",
     )
     erik = org["users"]["erik"]
-    _view(erik, open_request)
+    material_open(erik, open_request)
     _refused(
         open_request,
         erik,
@@ -693,7 +672,7 @@ def test_second_signer_with_conflict_of_interest_is_refused(open_request, org):
     erik = org["users"]["erik"]
     Staff.objects.filter(user=erik).update(personnummer=open_request.case.household_personnummer[0])
     erik.refresh_from_db()
-    _view(erik, open_request)
+    material_open(erik, open_request)
     _refused(open_request, erik, rules.DECISION_SIGNER_CONFLICT_OF_INTEREST)
 
 
@@ -704,7 +683,7 @@ def test_second_signer_must_be_human_with_access(open_request, org):
     _first_signature(open_request, org["users"]["anna"])
     _refused(open_request, org["users"]["etjanst"], rules.DECISION_SIGNER_NOT_HUMAN)
     greta = org["users"]["greta"]
-    _view(greta, open_request)
+    material_open(greta, open_request)
     _refused(open_request, greta, rules.DECISION_SIGNER_NO_ACCESS)
 
 
@@ -714,9 +693,9 @@ def test_request_with_second_signature_cannot_be_signed_a_third_time(open_reques
     _second_signer_rule(org, above_amount=None)
     _first_signature(open_request, org["users"]["anna"])
     erik, maria = org["users"]["erik"], org["users"]["maria"]
-    _view(erik, open_request)
-    _sign(open_request, erik)
-    _view(maria, open_request)
+    material_open(erik, open_request)
+    sign(open_request, erik)
+    material_open(maria, open_request)
     _refused(open_request, maria, rules.DECISION_REQUEST_NOT_OPEN)
 
 
@@ -823,8 +802,8 @@ def test_database_refuses_two_decisions_for_one_request(open_request, org):
 def test_database_refuses_to_delete_a_decision(open_request, org):
     """A decision can be updated by the flow (verified, executed) but never deleted."""
     anna = org["users"]["anna"]
-    _view(anna, open_request)
-    decision = _sign(open_request, anna)
+    material_open(anna, open_request)
+    decision = sign(open_request, anna)
     _integrity_error(lambda: Decision.objects.filter(pk=decision.pk).delete())
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM approvals_decision WHERE id = %s", [decision.pk])
@@ -906,8 +885,8 @@ def _verify_refused(request, decision, code, **changes):
 @pytest.fixture
 def signed(open_request, org):
     anna = org["users"]["anna"]
-    _view(anna, open_request)
-    return _sign(open_request, anna)
+    material_open(anna, open_request)
+    return sign(open_request, anna)
 
 
 @pytest.mark.django_db
@@ -978,8 +957,8 @@ def test_verify_refuses_when_the_substitution_was_deleted(open_request, org):
     """A decision on someone's behalf needs the substitution to stand at resume."""
     erik, maria = org["users"]["erik"], org["users"]["maria"]
     substitution = _substitution(org, absent=maria, substitute=erik)
-    _view(erik, open_request)
-    decision = _sign(
+    material_open(erik, open_request)
+    decision = sign(
         open_request, erik, outcome="partly_approved", amount=20000, motivation="Dental care."
     )
     delegation_services.delegation_order_delete(line=substitution, admin_user=org["users"]["ulla"])
@@ -991,8 +970,8 @@ def test_verify_accepts_a_substitute_decision_that_still_stands(open_request, or
     """An on-behalf-of decision verifies while line and substitution stand."""
     erik, maria = org["users"]["erik"], org["users"]["maria"]
     _substitution(org, absent=maria, substitute=erik)
-    _view(erik, open_request)
-    decision = _sign(
+    material_open(erik, open_request)
+    decision = sign(
         open_request, erik, outcome="partly_approved", amount=20000, motivation="Dental care."
     )
     assert _verify(open_request, decision).decision_id == decision.pk
@@ -1005,8 +984,8 @@ def test_verify_refuses_a_decision_still_waiting_for_its_second_signature(open_r
     decision = _first_signature(open_request, org["users"]["anna"])
     _verify_refused(open_request, decision, rules.RESUME_COSIGNATURE_MISSING)
     erik = org["users"]["erik"]
-    _view(erik, open_request)
-    _sign(open_request, erik)
+    material_open(erik, open_request)
+    sign(open_request, erik)
     assert _verify(open_request, decision, attempt_key="next").decision_id == decision.pk
 
 
@@ -1026,8 +1005,8 @@ def test_verify_refuses_when_the_second_signers_line_was_deleted(open_request, o
     decision = _first_signature(
         open_request, maria, outcome="partly_approved", amount=20000, motivation="Dental care."
     )
-    _view(erik, open_request)
-    _sign(open_request, erik, outcome="partly_approved", amount=20000)
+    material_open(erik, open_request)
+    sign(open_request, erik, outcome="partly_approved", amount=20000)
     cosignature = Cosignature.objects.get(decision=decision)
     assert cosignature.delegation.reference == "SN 4.2.9"
     delegation_services.delegation_order_delete(
@@ -1086,9 +1065,9 @@ def _no_prefect_delivery(monkeypatch):
 def test_two_signers_at_once_make_exactly_one_decision(open_request, org, _no_prefect_delivery):
     """Anna and Erik press "sign" at the same moment: one decision, one resume, one refusal."""
     anna, erik = org["users"]["anna"], org["users"]["erik"]
-    _view(anna, open_request)
-    _view(erik, open_request)
-    results, errors = _race([lambda: _sign(open_request, anna), lambda: _sign(open_request, erik)])
+    material_open(anna, open_request)
+    material_open(erik, open_request)
+    results, errors = _race([lambda: sign(open_request, anna), lambda: sign(open_request, erik)])
     assert len(results) == 1
     assert len(errors) == 1
     assert isinstance(errors[0], services.GateRefused)
@@ -1108,9 +1087,9 @@ def test_two_second_signers_at_once_make_exactly_one_cosignature(
     _second_signer_rule(org, above_amount=None)
     _first_signature(open_request, org["users"]["anna"])
     erik, maria = org["users"]["erik"], org["users"]["maria"]
-    _view(erik, open_request)
-    _view(maria, open_request)
-    results, errors = _race([lambda: _sign(open_request, erik), lambda: _sign(open_request, maria)])
+    material_open(erik, open_request)
+    material_open(maria, open_request)
+    results, errors = _race([lambda: sign(open_request, erik), lambda: sign(open_request, maria)])
     assert len(results) == 1 and len(errors) == 1
     assert errors[0].code == rules.DECISION_REQUEST_NOT_OPEN
     assert Cosignature.objects.count() == 1

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from approvals import inbox, rules, services
 from approvals.models import AuditEvent, Decision, Notice, PrefectCommand
 from municipality.models import Staff
+from tests.gate_helpers import decide, material_open, sign
 
 from .inbox_helpers import clone_requests
 
@@ -71,17 +72,9 @@ def test_a_claimed_request_is_locked_for_other_signers(open_request, people):
     """Once Anna holds it, the gate refuses Erik's signature."""
     inbox.request_claim(request_id=open_request.pk, user=people["anna"])
     erik = people["erik"]
-    services.case_access_record(
-        user=erik, case=open_request.case, what="material", material=open_request.material
-    )
+    material_open(erik, open_request)
     with pytest.raises(services.GateRefused) as exc:
-        services.decision_sign(
-            request_id=open_request.pk,
-            user=erik,
-            outcome="approved",
-            motivation="",
-            shown_material_sha256=open_request.material.sha256,
-        )
+        sign(open_request, erik)
     assert exc.value.code == rules.DECISION_SIGNER_NOT_ASSIGNEE
     assert not Decision.objects.exists()
 
@@ -389,17 +382,7 @@ def test_supplement_arrival_tells_the_caseworker_who_returned_the_case(
     """After a return and a supplement, the new material version is announced to the returner."""
     from tests.conftest import compile_case
 
-    erik = people["erik"]
-    services.case_access_record(
-        user=erik, case=open_request.case, what="material", material=open_request.material
-    )
-    services.decision_sign(
-        request_id=open_request.pk,
-        user=erik,
-        outcome="returned",
-        motivation="Hyresavi för mars saknas.",
-        shown_material_sha256=open_request.material.sha256,
-    )
+    decide(open_request, people["erik"], outcome="returned", motivation="Hyresavi för mars saknas.")
     with django_capture_on_commit_callbacks(execute=True):
         new_request = compile_case(open_request.case)
     assert new_request.material.version == 2

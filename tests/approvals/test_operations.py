@@ -19,58 +19,25 @@ from approvals.models import (
 )
 from approvals.operations import Health, Reason, process_catalogue, process_health
 from approvals.templatetags.casework import duration
-from flows.bistand.service import decision_carry_out
 from municipality.demo import OPERATORS_GROUP
 from municipality.models import Delegation, Process, Staff, Unit
 from municipality.runtime import free_port
 from tests.conftest import compile_case, demo_application, receive
+from tests.gate_helpers import carry_out, decide
 
 from .inbox_helpers import clone_requests
 
-pytestmark = pytest.mark.django_db
+# Material and letters need no real PDF here.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_pdf")]
 
 PROCESS = "ekonomiskt-bistand"
 REAL_PREFECT_HEALTH = prefect_gateway.prefect_health
 
 
 @pytest.fixture(autouse=True)
-def _fast(monkeypatch):
-    """Material and letters need no real PDF here."""
-    monkeypatch.setattr("approvals.services.html_to_pdf", lambda html: b"%PDF-1.7 test")
-
-
-@pytest.fixture(autouse=True)
 def _prefect_not_asked(monkeypatch):
     """Pages do not depend on a Prefect server that may or may not run on this machine."""
     monkeypatch.setattr(prefect_gateway, "prefect_health", lambda: False)
-
-
-def _decide(request, user, **kwargs):
-    services.case_access_record(
-        user=user, case=request.case, what="material", material=request.material
-    )
-    params = {"outcome": "approved", "motivation": ""}
-    params.update(kwargs)
-    return services.decision_sign(
-        request_id=request.pk,
-        user=user,
-        shown_material_sha256=request.material.sha256,
-        **params,
-    )
-
-
-def _execute(decision):
-    services.decision_verify_for_execution(
-        request_id=decision.request_id,
-        claimed_request_id=decision.request_id,
-        decision_id=decision.pk,
-        material_sha256=decision.material_sha256,
-        flow_run_id="00000000-0000-0000-0000-000000000000",
-        attempt_key=f"k{decision.pk}",
-    )
-    decision_carry_out(decision_id=decision.pk, flow_run_id="test")
-    decision.refresh_from_db()
-    return decision
 
 
 def _timed(decision, *, robot: timedelta, human: timedelta) -> None:
@@ -106,9 +73,9 @@ def fleet(org, monkeypatch):
     now = timezone.now()
     a, b, c, d, e = (receive(org, demo_application(f"etj-2026-00010{i}")) for i in range(1, 6))
     request_a, request_b, request_c, request_d = (compile_case(x) for x in (a, b, c, d))
-    decision_a = _execute(_decide(request_a, users["maria"]))
-    decision_b = _execute(
-        _decide(
+    decision_a = carry_out(decide(request_a, users["maria"]))
+    decision_b = carry_out(
+        decide(
             request_b,
             users["maria"],
             outcome="partly_approved",
@@ -118,7 +85,7 @@ def fleet(org, monkeypatch):
     )
     _timed(decision_a, robot=timedelta(hours=1), human=timedelta(minutes=30))
     _timed(decision_b, robot=timedelta(hours=3), human=timedelta(minutes=90))
-    _execute(_decide(request_d, users["anna"], outcome="returned", motivation="Rent contract."))
+    carry_out(decide(request_d, users["anna"], outcome="returned", motivation="Rent contract."))
     services.case_flow_failed(case_id=c.pk, flow_run_id="run-c", reason="Crashed")
     _at(
         now - timedelta(days=40),

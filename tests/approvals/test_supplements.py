@@ -5,32 +5,17 @@ import pytest
 from approvals import services
 from approvals.models import Case, PrefectCommand, Supplement
 from tests.conftest import compile_case
+from tests.gate_helpers import carry_out, decide
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_pdf")]
 
 
 @pytest.fixture
 def returned_case(open_request, org):
-    anna = org["users"]["anna"]
-    services.case_access_record(
-        user=anna, case=open_request.case, what="material", material=open_request.material
+    decision = decide(
+        open_request, org["users"]["anna"], outcome="returned", motivation="Barn saknas."
     )
-    decision = services.decision_sign(
-        request_id=open_request.pk,
-        user=anna,
-        outcome="returned",
-        motivation="Barnets personnummer saknas.",
-        shown_material_sha256=open_request.material.sha256,
-    )
-    services.decision_verify_for_execution(
-        request_id=open_request.pk,
-        claimed_request_id=open_request.pk,
-        decision_id=decision.pk,
-        material_sha256=decision.material_sha256,
-        flow_run_id="t",
-        attempt_key="k",
-    )
-    services.decision_execute(decision_id=decision.pk, letter_template="", letter_context={})
+    carry_out(decision)
     case = Case.objects.get(pk=open_request.case_id)
     assert case.status == Case.Status.RETURNED
     return case

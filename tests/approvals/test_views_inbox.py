@@ -12,6 +12,7 @@ from django.utils import timezone
 from approvals import inbox, services
 from approvals.models import ApprovalRequest
 from municipality.models import Process, SecondSignerRule, Staff
+from tests.gate_helpers import decide, verify
 
 from .inbox_helpers import clone_requests
 
@@ -32,18 +33,6 @@ def _rows(response) -> list[str]:
 def _get(client, user, **params):
     client.force_login(user)
     return client.get("/", params)
-
-
-def _sign(user, request, **kwargs):
-    services.case_access_record(
-        user=user, case=request.case, what="material", material=request.material
-    )
-    return services.decision_sign(
-        request_id=request.pk,
-        user=user,
-        shown_material_sha256=request.material.sha256,
-        **{"outcome": "approved", "motivation": "", **kwargs},
-    )
 
 
 # --- what each tab shows -----------------------------------------------------------------
@@ -87,15 +76,10 @@ def test_overdue_request_is_marked(client, open_request, people):
 
 def test_returned_tab_lists_cases_waiting_for_a_supplement(client, open_request, people):
     """A case returned for completion is listed with what is missing."""
-    decision = _sign(people["erik"], open_request, outcome="returned", motivation="Hyresavi saknas")
-    services.decision_verify_for_execution(
-        request_id=open_request.pk,
-        claimed_request_id=open_request.pk,
-        decision_id=decision.pk,
-        material_sha256=decision.material_sha256,
-        flow_run_id="test",
-        attempt_key="test",
+    decision = decide(
+        open_request, people["erik"], outcome="returned", motivation="Hyresavi saknas"
     )
+    verify(decision)
     services.decision_execute(decision_id=decision.pk, letter_template="", letter_context={})
     response = _get(client, people["anna"], tab="returned")
     assert _rows(response) == [open_request.case.external_ref]
@@ -109,7 +93,7 @@ def test_second_signature_tab(client, open_request, people):
         decision_type=open_request.decision_type,
         valid_from=date(2026, 1, 1),
     )
-    _sign(people["anna"], open_request)
+    decide(open_request, people["anna"])
     response = _get(client, people["erik"], tab="second")
     assert response.context["counts"]["second"] == 1
     assert _rows(response) == [open_request.case.external_ref]
@@ -118,7 +102,7 @@ def test_second_signature_tab(client, open_request, people):
 
 def test_decided_tab_lists_recent_decisions(client, open_request, people):
     """A signed decision shows with its outcome and signer under "Nyligen beslutade"."""
-    _sign(people["anna"], open_request)
+    decide(open_request, people["anna"])
     response = _get(client, people["erik"], tab="decided")
     assert _rows(response) == [open_request.case.external_ref]
     html = response.content.decode()

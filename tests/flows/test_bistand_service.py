@@ -4,40 +4,17 @@ import copy
 
 import pytest
 
-from approvals import services
-from flows.bistand import service
 from tests.conftest import compile_case, demo_application, receive
+from tests.gate_helpers import carry_out, decide
 
 pytestmark = pytest.mark.django_db
-
-
-def _decide_and_execute(request, user):
-    services.case_access_record(
-        user=user, case=request.case, what="material", material=request.material
-    )
-    decision = services.decision_sign(
-        request_id=request.pk,
-        user=user,
-        outcome="approved",
-        motivation="",
-        shown_material_sha256=request.material.sha256,
-    )
-    services.decision_verify_for_execution(
-        request_id=request.pk,
-        claimed_request_id=request.pk,
-        decision_id=decision.pk,
-        material_sha256=decision.material_sha256,
-        flow_run_id="t",
-        attempt_key="k",
-    )
-    service.decision_carry_out(decision_id=decision.pk, flow_run_id="t")
 
 
 def test_change_since_last_decision_is_flagged(org):
     """Next month's material flags incomes that changed since the last executed decision."""
     february = demo_application("etj-2026-000101")
     february.update(external_ref="etj-2026-000001", period="2026-02")
-    _decide_and_execute(compile_case(receive(org, february)), org["users"]["anna"])
+    carry_out(decide(compile_case(receive(org, february)), org["users"]["anna"]))
 
     march = compile_case(receive(org, copy.deepcopy(demo_application("etj-2026-000101"))))
     changed = [f for f in march.material.flags if f["code"] == "INCOME_CHANGED_SINCE_LAST_DECISION"]

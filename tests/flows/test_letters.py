@@ -2,32 +2,18 @@
 
 import pytest
 
-from approvals import services
 from approvals.models import Letter
 from approvals.printing import pdf_text
-from flows.bistand import service
-from tests.conftest import kr
+from tests.conftest import kr, text_of
+from tests.gate_helpers import carry_out, decide
 
 pytestmark = pytest.mark.django_db
 
 
 def _decide(request, user, **kwargs):
-    services.case_access_record(
-        user=user, case=request.case, what="material", material=request.material
-    )
-    decision = services.decision_sign(
-        request_id=request.pk, user=user, shown_material_sha256=request.material.sha256, **kwargs
-    )
-    services.decision_verify_for_execution(
-        request_id=request.pk,
-        claimed_request_id=request.pk,
-        decision_id=decision.pk,
-        material_sha256=decision.material_sha256,
-        flow_run_id="test",
-        attempt_key="k",
-    )
-    service.decision_carry_out(decision_id=decision.pk, flow_run_id="test")
-    return decision, " ".join(pdf_text(bytes(Letter.objects.get(decision=decision).pdf)).split())
+    """Sign, verify and carry out the decision; return it and its letter's text."""
+    decision = carry_out(decide(request, user, **kwargs))
+    return decision, text_of(Letter.objects.get(decision=decision).pdf)
 
 
 def _common(text, decision, request):

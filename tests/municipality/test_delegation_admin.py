@@ -21,11 +21,6 @@ from municipality.models import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def ulla(org, client):
     client.force_login(org["users"]["ulla"])
@@ -324,26 +319,14 @@ def test_service_refuses_another_units_line_and_non_admins(org, other_unit):
     assert not DelegationChange.objects.exists()
 
 
-def test_a_line_used_by_a_decision_can_be_deleted_and_the_decision_keeps_it(
-    monkeypatch, org, application
-):
+@pytest.mark.usefixtures("fast_pdf")
+def test_a_line_used_by_a_decision_can_be_deleted_and_the_decision_keeps_it(org, application):
     """Deleting a line that decisions were signed under keeps the row they point to."""
-    from approvals import services as approval_services
     from tests.conftest import compile_case, receive
+    from tests.gate_helpers import decide
 
-    monkeypatch.setattr("approvals.services.html_to_pdf", lambda html: b"%PDF-1.7 test")
     open_request = compile_case(receive(org, application))
-    anna = org["users"]["anna"]
-    approval_services.case_access_record(
-        user=anna, case=open_request.case, what="material", material=open_request.material
-    )
-    decision = approval_services.decision_sign(
-        request_id=open_request.pk,
-        user=anna,
-        outcome="approved",
-        motivation="",
-        shown_material_sha256=open_request.material.sha256,
-    )
+    decision = decide(open_request, org["users"]["anna"])
     services.delegation_order_delete(line=decision.delegation, admin_user=org["users"]["ulla"])
     decision.refresh_from_db()
     assert decision.delegation.deleted_at is not None
