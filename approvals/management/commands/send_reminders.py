@@ -5,6 +5,7 @@ reminder goes out once per request however often it runs. Nothing is decided:
 an overdue request waits for a human.
 """
 
+import time
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
@@ -23,6 +24,12 @@ class Command(BaseCommand):
             "--today",
             help="Run as if today were this date (YYYY-MM-DD); for testing and catch-up runs.",
         )
+        parser.add_argument(
+            "--every",
+            type=float,
+            metavar="SECONDS",
+            help="Keep running, once every SECONDS (the demo uses this instead of cron).",
+        )
 
     def handle(self, *args, **options):
         today = None
@@ -33,8 +40,12 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"--today must be a date as YYYY-MM-DD, not {options['today']!r}."
                 ) from exc
-        report = reminders_send(today=today)
-        self.stdout.write(
-            f"due soon: {report.due_soon}, overdue: {report.overdue}, "
-            f"escalated: {report.escalated}, e-mails sent: {report.emails}"
-        )
+        while True:
+            report = reminders_send(today=today)
+            self.stdout.write(
+                f"due soon: {report.due_soon}, overdue: {report.overdue}, "
+                f"escalated: {report.escalated}, e-mails sent: {report.emails}"
+            )
+            if not options["every"]:
+                return
+            time.sleep(options["every"])

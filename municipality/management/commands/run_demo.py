@@ -71,6 +71,13 @@ class Command(BaseCommand):
                     log=logs / "outbox.log",
                 )
             )
+            procs.append(
+                runtime.start(
+                    [sys.executable, "manage.py", "send_reminders", "--every", "3600"],
+                    env=runtime.child_env(env),
+                    log=logs / "reminders.log",
+                )
+            )
             self.stdout.write(f"Starting the web app on http://127.0.0.1:{port}")
             web = runtime.start(
                 [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
