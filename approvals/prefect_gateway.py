@@ -31,9 +31,23 @@ def _deployment_name(process: str) -> str:
     return settings.PREFECT_DEPLOYMENTS[process]
 
 
+def _require_api_url() -> None:
+    """Refuse to call Prefect without a configured server.
+
+    Without PREFECT_API_URL Prefect would start a throw-away "ephemeral" server in
+    this process, which knows none of our flow runs; the command waits instead.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        raise PrefectUnavailable("PREFECT_API_URL is not set for this process")
+
+
 def flow_run_start(*, process: str, case_id: int) -> UUID:
     """Create a flow run for a case; idempotent per case."""
     from prefect.deployments import run_deployment
+
+    _require_api_url()
 
     try:
         flow_run = run_deployment(
@@ -56,6 +70,7 @@ def flow_run_resume(*, flow_run_id: UUID, run_input: dict) -> str:
     from prefect.exceptions import FlowPauseTimeout
     from prefect.flow_runs import NotPausedError, resume_flow_run
 
+    _require_api_url()
     try:
         resume_flow_run(flow_run_id, run_input=run_input, _sync=True)
     except NotPausedError:

@@ -11,6 +11,7 @@ from municipality.demo import DEMO_INTEGRATION_TOKEN, demo_organisation_load
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_APPLICATIONS = ROOT / "data" / "demo_applications"
+PREFECT_DEPLOYMENT = "ekonomiskt-bistand/ekonomiskt-bistand"
 
 
 @pytest.fixture(autouse=True)
@@ -109,3 +110,34 @@ def text_of(pdf: bytes) -> str:
     from approvals.printing import pdf_text
 
     return " ".join(pdf_text(bytes(pdf)).split())
+
+
+@pytest.fixture(scope="session")
+def prefect_stack(django_db_setup, tmp_path_factory):
+    """A real Prefect server (own home, SQLite database and result storage in a temporary
+    folder) and a flow runner whose flow runs use the pytest-django test database.
+    Shared by the end-to-end and the full-stack browser tests."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from municipality import runtime
+
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = runtime.free_port()
+    env = {
+        **runtime.prefect_env(home=home, port=port),
+        **runtime.database_env(),
+        "REGISTER_RETRY_DELAY_SECONDS": "0",
+    }
+    logs = Path(home)
+    server = runtime.start_prefect_server(env=env, log=logs / "server.log", ui=False)
+    runner = None
+    try:
+        runtime.wait_for_http(f"http://127.0.0.1:{port}/api/health", proc=server, timeout=120)
+        with temporary_settings(updates={PREFECT_API_URL: env["PREFECT_API_URL"]}):
+            runner = runtime.start_flow_runner(env=env, log=logs / "runner.log")
+            runtime.wait_for_deployment(PREFECT_DEPLOYMENT, proc=runner, timeout=120)
+            yield {"home": Path(home), "env": env, "url": env["PREFECT_API_URL"], "logs": logs}
+    finally:
+        if runner is not None:
+            runtime.stop(runner)
+        runtime.stop(server)

@@ -1,44 +1,7 @@
-"""A real Prefect server and flow runner for end-to-end tests.
-
-The server gets its own home, SQLite database and result storage in a temporary
-folder; the runner serves the process deployments and runs each flow run in a
-child process against the pytest-django test database.
-"""
+"""Waiting on a real Prefect server (the `prefect_stack` fixture is in tests/conftest.py)."""
 
 import time
 from pathlib import Path
-
-import pytest
-
-from municipality import runtime
-
-DEPLOYMENT = "ekonomiskt-bistand/ekonomiskt-bistand"
-
-
-@pytest.fixture(scope="session")
-def prefect_stack(django_db_setup, tmp_path_factory):
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    home = tmp_path_factory.mktemp("prefect-home")
-    port = runtime.free_port()
-    env = {
-        **runtime.prefect_env(home=home, port=port),
-        **runtime.database_env(),
-        "REGISTER_RETRY_DELAY_SECONDS": "0",
-    }
-    logs = Path(home)
-    server = runtime.start_prefect_server(env=env, log=logs / "server.log", ui=False)
-    runner = None
-    try:
-        runtime.wait_for_http(f"http://127.0.0.1:{port}/api/health", proc=server, timeout=120)
-        with temporary_settings(updates={PREFECT_API_URL: env["PREFECT_API_URL"]}):
-            runner = runtime.start_flow_runner(env=env, log=logs / "runner.log")
-            runtime.wait_for_deployment(DEPLOYMENT, proc=runner, timeout=120)
-            yield {"home": Path(home), "env": env, "url": env["PREFECT_API_URL"], "logs": logs}
-    finally:
-        if runner is not None:
-            runtime.stop(runner)
-        runtime.stop(server)
 
 
 def flow_run_state(flow_run_id) -> str:
