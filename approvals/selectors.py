@@ -310,16 +310,6 @@ def material_sections(*, material) -> dict:
     }
 
 
-def approval_list_for_user(*, user) -> QuerySet[ApprovalRequest]:
-    """Open requests the user may see (any holder), soonest due first."""
-    return (
-        requests_visible_to(user=user)
-        .filter(status=ApprovalRequest.Status.OPEN)
-        .select_related("case", "material", "assigned_to")
-        .order_by("due_date", "pk")
-    )
-
-
 def process_for(*, case: Case) -> Process | None:
     return Process.objects.filter(slug=case.process).first()
 
@@ -384,7 +374,3 @@ def register_overview(*, case: Case) -> dict | None:
         "missing_sources": snapshot.missing_sources,
         "household": snapshot.data.get("household"),
     }
-
-
-def case_events(*, case: Case) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(case=case).select_related("actor").order_by("seq")
