@@ -6,6 +6,7 @@ of the project, never in the user's home directory.
 """
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -24,10 +25,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def prefect_auth_string(home: Path) -> str:
+    """The Prefect API credential, made once per Prefect home and kept there (mode 0600).
+
+    Prefect OSS has no users: whoever holds this string can resume any run. Only the
+    processes this project starts get it; the resume input is still checked by Django.
+    """
+    path = home / "api-auth"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"robotfabrik:{secrets.token_urlsafe(24)}")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def prefect_env(*, home: Path, port: int) -> dict[str, str]:
     """Environment for every process that talks to (or is) the Prefect server."""
     home.mkdir(parents=True, exist_ok=True)
+    auth = prefect_auth_string(home)
     return {
+        "PREFECT_SERVER_API_AUTH_STRING": auth,
+        "PREFECT_API_AUTH_STRING": auth,
         "PREFECT_HOME": str(home),
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         "PREFECT_SERVER_API_HOST": "127.0.0.1",

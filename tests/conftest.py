@@ -117,7 +117,7 @@ def prefect_stack(django_db_setup, tmp_path_factory):
     """A real Prefect server (own home, SQLite database and result storage in a temporary
     folder) and a flow runner whose flow runs use the pytest-django test database.
     Shared by the end-to-end and the full-stack browser tests."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     from municipality import runtime
 
@@ -133,7 +133,12 @@ def prefect_stack(django_db_setup, tmp_path_factory):
     runner = None
     try:
         runtime.wait_for_http(f"http://127.0.0.1:{port}/api/health", proc=server, timeout=120)
-        with temporary_settings(updates={PREFECT_API_URL: env["PREFECT_API_URL"]}):
+        with temporary_settings(
+            updates={
+                PREFECT_API_URL: env["PREFECT_API_URL"],
+                PREFECT_API_AUTH_STRING: env["PREFECT_API_AUTH_STRING"],
+            }
+        ):
             runner = runtime.start_flow_runner(env=env, log=logs / "runner.log")
             runtime.wait_for_deployment(PREFECT_DEPLOYMENT, proc=runner, timeout=120)
             yield {"home": Path(home), "env": env, "url": env["PREFECT_API_URL"], "logs": logs}

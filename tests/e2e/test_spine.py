@@ -210,3 +210,14 @@ def test_flow_failure_is_recorded_and_decides_nothing(live, org_for_inprocess):
     assert "deployment" in event.data["reason"]
     assert not Decision.objects.filter(request__case=case).exists()
     assert case.requests.get().status == "open"
+
+
+def test_prefect_api_refuses_callers_without_the_credential(live):
+    """Only processes given the API credential can reach Prefect's API (health is open)."""
+    import httpx
+
+    url = live["url"]
+    assert httpx.get(f"{url}/health", timeout=5).status_code == 200
+    assert httpx.post(f"{url}/flow_runs/filter", json={}, timeout=5).status_code == 401
+    auth = tuple(live["env"]["PREFECT_API_AUTH_STRING"].split(":", 1))
+    assert httpx.post(f"{url}/flow_runs/filter", json={}, auth=auth, timeout=5).status_code == 200

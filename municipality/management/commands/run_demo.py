@@ -145,6 +145,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  Integration token (e-tjänst): {DEMO_INTEGRATION_TOKEN}")
         self.stdout.write(
-            f"  Prefect UI: http://127.0.0.1:{prefect_port}/  ·  API docs: http://127.0.0.1:{port}/api/v1/docs"
+            f"  Prefect UI: http://127.0.0.1:{prefect_port}/ (its login is the credential in "
+            f"{Path(settings.STATE_DIR) / 'prefect' / 'api-auth'})  ·  "
+            f"API docs: http://127.0.0.1:{port}/api/v1/docs"
         )
         self.stdout.write("  Ctrl-C stops every process.\n")
