@@ -518,6 +518,21 @@ def _adjusted_calculation(
     return adjusted, None
 
 
+def _signature_evidence(signature: Decision | Cosignature) -> dict:
+    """What the trail records about any signature: the material seen, when it was opened,
+    time from opening to signing, and the authority signed under."""
+    return {
+        "material_sha256": signature.material_sha256,
+        "material_opened_at": signature.material_opened_at.isoformat(),
+        "seconds_from_open_to_sign": int(
+            (signature.signed_at - signature.material_opened_at).total_seconds()
+        ),
+        "delegation": signature.delegation_id,
+        "on_behalf_of": signature.on_behalf_of_id,
+        "substitution": signature.substitution_id,
+    }
+
+
 def decision_sign(
     *,
     request_id: int,
@@ -676,12 +691,7 @@ def decision_sign(
                 "followed_proposal": decision.followed_proposal,
                 "adjustments": changes,
                 "motivation": decision.motivation,
-                "material_sha256": decision.material_sha256,
-                "material_opened_at": opened_at.isoformat(),
-                "seconds_from_open_to_sign": int((now - opened_at).total_seconds()),
-                "delegation": decision.delegation_id,
-                "on_behalf_of": decision.on_behalf_of_id,
-                "substitution": decision.substitution_id,
+                **_signature_evidence(decision),
                 "cosignature_required": cosignature_required,
             },
         )
@@ -792,12 +802,7 @@ def _decision_cosign(
             "cosignature": cosignature.pk,
             "outcome": decision.outcome,
             "amount": decision.amount,
-            "material_sha256": cosignature.material_sha256,
-            "material_opened_at": opened_at.isoformat(),
-            "seconds_from_open_to_sign": int((now - opened_at).total_seconds()),
-            "delegation": cosignature.delegation_id,
-            "on_behalf_of": cosignature.on_behalf_of_id,
-            "substitution": cosignature.substitution_id,
+            **_signature_evidence(cosignature),
         },
     )
     command_enqueue(
