@@ -9,6 +9,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from flows.discovery import process_app_names
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("ROBOTFABRIK_STATE_DIR", BASE_DIR / "state"))
 
@@ -30,6 +32,8 @@ INSTALLED_APPS = [
     "guardian",
     "municipality",
     "approvals",
+    # Every process package (flows/<name>/ with an apps.py) is an app of its own.
+    *process_app_names(),
 ]
 
 MIDDLEWARE = [
