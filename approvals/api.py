@@ -311,6 +311,23 @@ def _add_component_schemas(schema: dict) -> dict:
     return schema
 
 
+def _add_process_routers() -> None:
+    """A process may serve API operations of its own: a ninja Router named `router` in
+    flows/<pkg>/api.py, mounted at /api/v1/ (its paths start with the process slug)."""
+    import importlib
+
+    for spec in registry.all():
+        try:
+            module = importlib.import_module(f"{spec.package}.api")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{spec.package}.api":
+                raise
+            continue
+        api.add_router("/", module.router)
+
+
+_add_process_routers()
+
 _original_get_openapi_schema = api.get_openapi_schema
 
 
