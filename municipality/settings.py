@@ -65,6 +65,10 @@ if not SECRET_KEY:
             "DJANGO_DEBUG=1, which use a key generated in the state folder."
         )
     SECRET_KEY = local_secret_key(STATE_DIR)
+# Old keys still accepted for sessions and signatures after a rotation (comma-separated).
+SECRET_KEY_FALLBACKS = [
+    k for k in os.environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split(",") if k
+]
 ALLOWED_HOSTS = [
     h
     for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
