@@ -27,6 +27,7 @@ DECISION_MOTIVATION_MISSING = "DECISION_MOTIVATION_MISSING"
 DECISION_AMOUNT_INVALID = "DECISION_AMOUNT_INVALID"
 DECISION_OUTCOME_INVALID = "DECISION_OUTCOME_INVALID"
 DECISION_ADJUSTMENT_INVALID = "DECISION_ADJUSTMENT_INVALID"
+DECISION_APPROVAL_BELOW_PROPOSAL = "DECISION_APPROVAL_BELOW_PROPOSAL"
 DECISION_ADJUSTMENT_OUTCOME_MISMATCH = "DECISION_ADJUSTMENT_OUTCOME_MISMATCH"
 DECISION_ADJUSTMENT_AMOUNT_MISMATCH = "DECISION_ADJUSTMENT_AMOUNT_MISMATCH"
 DECISION_COSIGNER_SAME_PERSON = "DECISION_COSIGNER_SAME_PERSON"
@@ -64,6 +65,10 @@ MESSAGES = {
         "The amount must be a whole number of kronor, 0 or more."
     ),
     DECISION_OUTCOME_INVALID: gettext_noop("Unknown outcome."),
+    DECISION_APPROVAL_BELOW_PROPOSAL: gettext_noop(
+        "Granting less than proposed is a partial refusal: choose to approve another amount "
+        "and give the reason, so that the letter says how to appeal."
+    ),
     DECISION_ADJUSTMENT_INVALID: gettext_noop(
         "A changed line cannot be used: only cost and income lines can be changed, each once, "
         "to a whole number of kronor, 0 or more, other than the proposed one, with a reason."
@@ -237,6 +242,16 @@ def adjustments_fit_outcome(
         expected = partial.code if partial else None
     if outcome.code != expected:
         return DECISION_ADJUSTMENT_OUTCOME_MISMATCH
+    return None
+
+
+def approval_not_below_proposal(
+    *, outcome: str, amount: int | None, proposed: int | None
+) -> str | None:
+    # An "approval" of less than the proposed sum would hide a partial refusal (and its
+    # appeal instructions) from the party.
+    if outcome == APPROVED and amount is not None and proposed is not None and amount < proposed:
+        return DECISION_APPROVAL_BELOW_PROPOSAL
     return None
 
 

@@ -226,7 +226,12 @@ def decision_submit(request, request_id: int):
             outcome=data["outcome"],
             motivation=data["motivation"] or "",
             shown_material_sha256=data["material_sha256"],
-            amount=form.typed_amount(),
+            # A second signer confirms the first signature's sum (carried in the form).
+            amount=(
+                data.get("amount")
+                if approval.status == ApprovalRequest.Status.AWAITING_SECOND
+                else form.typed_amount()
+            ),
             adjustments=form.adjustments() or None,
         )
     except services.GateRefused as exc:

@@ -139,6 +139,20 @@ def _decided(*, decision_type, amount: int | None, decided: dict | None) -> dict
     return data
 
 
+def _follows_proposal(*, request: ApprovalRequest, outcome: str, amount, changes) -> bool:
+    """Whether the signer decided what the robot proposed: its outcome, and its sum if any.
+
+    The proposed outcome is the process's (hook proposed_outcome; an approval by default):
+    refusing a 0 kr bistånd proposal follows it.
+    """
+    spec = registry.get(request.case.process)
+    hook = spec.hook("proposed_outcome") if spec else None
+    proposed = hook(proposal=request.material.proposal) if hook else APPROVED
+    if changes or outcome != proposed:
+        return False
+    return outcome != APPROVED or amount == request.authority_amount
+
+
 def decision_type_of(request: ApprovalRequest):
     """The declared decision type of a request (None if the process no longer declares it)."""
     spec = registry.get(request.case.process)
@@ -196,6 +210,18 @@ def decision_sign(
         case = request.case
         decision_type = decision_type_of(request)
         chosen = decision_type.outcome(outcome) if decision_type else None
+        if (
+            chosen is not None
+            and chosen.typed_amount
+            and chosen.against_party
+            and not adjustments
+            and amount is not None
+            and request.authority_amount is not None
+            and amount >= request.authority_amount
+        ):
+            # Granting at least what was proposed is no partial refusal: it is an approval
+            # (and its letter carries no "you are refused the rest").
+            outcome, chosen = APPROVED, decision_type.outcome(APPROVED)
         adjusted, adjustment_error = _adjusted_proposal(
             case=case, material=request.material, adjustments=adjustments
         )
@@ -243,6 +269,10 @@ def decision_sign(
             error = adjustment_error
         if error is None:
             error = rules.outcome_is_complete(outcome=chosen, motivation=motivation, amount=amount)
+        if error is None and not changes:
+            error = rules.approval_not_below_proposal(
+                outcome=outcome, amount=amount, proposed=request.authority_amount
+            )
         if error is None and adjusted is not None:
             error = rules.adjustments_fit_outcome(
                 outcome=chosen,
@@ -300,8 +330,8 @@ def decision_sign(
             material=request.material,
             material_sha256=request.material.sha256,
             material_opened_at=opened_at,
-            followed_proposal=(
-                outcome == APPROVED and amount == request.authority_amount and not changes
+            followed_proposal=_follows_proposal(
+                request=request, outcome=outcome, amount=amount, changes=changes
             ),
             adjustments=changes,
             cosignature_required=cosignature_required,

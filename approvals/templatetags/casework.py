@@ -15,6 +15,7 @@ from approvals.audit import Kind
 register = template.Library()
 
 NO_BREAK_SPACE = "\xa0"
+MINUS = "\u2212"
 
 CASE_STATUS = {
     "received": _("Received"),
@@ -96,7 +97,18 @@ def kr(value) -> str:
     """
     if value is None or value == "":
         return "–"
-    return formats.number_format(int(value), force_grouping=True) + NO_BREAK_SPACE + "kr"
+    amount = int(value)
+    # One sign, the typographic minus: a deduction reads "−3 475 kr", never "-" or "−-".
+    sign = MINUS if amount < 0 else ""
+    return sign + formats.number_format(abs(amount), force_grouping=True) + NO_BREAK_SPACE + "kr"
+
+
+@register.filter
+def negative(value):
+    """The amount as subtracted: 16 465 → −16 465 (for "incomes counted" rows)."""
+    if value is None or value == "":
+        return value
+    return -int(value)
 
 
 def _label(mapping: dict, value) -> str:

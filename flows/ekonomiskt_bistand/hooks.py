@@ -55,3 +55,8 @@ def case_panel_context(*, case, material) -> dict:
     from .panel import case_panel_context as context
 
     return context(case=case, material=material)
+
+
+def proposed_outcome(*, proposal: dict) -> str:
+    """What the robot proposes: an approval of the computed sum, or a refusal when it is 0 kr."""
+    return "approved" if proposal.get("proposed_amount", 0) > 0 else "refused"
