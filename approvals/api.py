@@ -176,6 +176,9 @@ def _status(request, case: Case) -> dict:
         "status": case.status,
         "status_url": request.build_absolute_uri(reverse("api:application_status", args=[case.pk])),
         "decision": decision,
+        "flags": [
+            {"code": f["code"], "text": f["text"]} for f in case.data.get("intake_flags", [])
+        ],
     }
 
 

@@ -26,7 +26,9 @@ class DecisionForm(forms.Form):
     )
     material_sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
 
-    def __init__(self, *args, decision_type, lines: list[dict] | None = None, **kwargs):
+    def __init__(
+        self, *args, decision_type, lines: list[dict] | None = None, flags=None, **kwargs
+    ):
         """`decision_type` gives the outcomes; `lines` are the proposal's lines the signer
         may change (approvals.adjustments).
 
@@ -41,6 +43,15 @@ class DecisionForm(forms.Form):
         # A decision type without a sum has no amount to type.
         if not decision_type.has_amount:
             del self.fields["amount"]
+        # Deviations that hold the case for review are confirmed one by one.
+        held = [f for f in flags or [] if f.get("requires_acknowledgement")]
+        if held:
+            self.fields["acknowledge"] = forms.MultipleChoiceField(
+                label=_("Held for review: I have checked"),
+                choices=[(f["code"], f["text"]) for f in held],
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+            )
         self.lines = []
         for line in lines or []:
             prefix = "line-" + line["code"].replace(".", "-")
@@ -82,6 +93,9 @@ class DecisionForm(forms.Form):
                 initial[item["decided"]] = change["decided"]
                 initial[item["reason"]] = change["reason"]
         return initial
+
+    def acknowledged(self) -> list[str]:
+        return list(getattr(self, "cleaned_data", {}).get("acknowledge") or [])
 
     def typed_amount(self) -> int | None:
         """The amount typed, when the chosen outcome takes one (else the gate computes it)."""

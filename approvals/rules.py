@@ -28,6 +28,7 @@ DECISION_AMOUNT_INVALID = "DECISION_AMOUNT_INVALID"
 DECISION_OUTCOME_INVALID = "DECISION_OUTCOME_INVALID"
 DECISION_ADJUSTMENT_INVALID = "DECISION_ADJUSTMENT_INVALID"
 DECISION_APPROVAL_BELOW_PROPOSAL = "DECISION_APPROVAL_BELOW_PROPOSAL"
+DECISION_FLAGS_NOT_ACKNOWLEDGED = "DECISION_FLAGS_NOT_ACKNOWLEDGED"
 DECISION_ADJUSTMENT_OUTCOME_MISMATCH = "DECISION_ADJUSTMENT_OUTCOME_MISMATCH"
 DECISION_ADJUSTMENT_AMOUNT_MISMATCH = "DECISION_ADJUSTMENT_AMOUNT_MISMATCH"
 DECISION_COSIGNER_SAME_PERSON = "DECISION_COSIGNER_SAME_PERSON"
@@ -65,6 +66,10 @@ MESSAGES = {
         "The amount must be a whole number of kronor, 0 or more."
     ),
     DECISION_OUTCOME_INVALID: gettext_noop("Unknown outcome."),
+    DECISION_FLAGS_NOT_ACKNOWLEDGED: gettext_noop(
+        "This case is held for manual review: confirm that you have checked each deviation "
+        "marked for review before you decide."
+    ),
     DECISION_APPROVAL_BELOW_PROPOSAL: gettext_noop(
         "Granting less than proposed is a partial refusal: choose to approve another amount "
         "and give the reason, so that the letter says how to appeal."
@@ -242,6 +247,15 @@ def adjustments_fit_outcome(
         expected = partial.code if partial else None
     if outcome.code != expected:
         return DECISION_ADJUSTMENT_OUTCOME_MISMATCH
+    return None
+
+
+def flags_acknowledged(*, flags: list[dict], acknowledged: set[str]) -> str | None:
+    # A deviation that freezes the case (e.g. a second application for the same period)
+    # is confirmed by the signer, one by one; none is passed over by default.
+    required = {f["code"] for f in flags if f.get("requires_acknowledgement")}
+    if required - acknowledged:
+        return DECISION_FLAGS_NOT_ACKNOWLEDGED
     return None
 
 

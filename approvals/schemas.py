@@ -53,6 +53,8 @@ class CaseStatusOut(BaseModel):
     status: str
     status_url: str
     decision: dict | None = None
+    # Held for manual review at intake (e.g. "duplicate_period"): a person decides first.
+    flags: list[dict] = []
 
 
 class ErrorOut(BaseModel):

@@ -79,6 +79,7 @@ def _decision_form(approval: ApprovalRequest, *args, **kwargs) -> DecisionForm:
         lines=adjustments.adjustable_lines(
             process=approval.case.process, proposal=approval.material.proposal
         ),
+        flags=approval.material.flags,
         **kwargs,
     )
 
@@ -233,6 +234,7 @@ def decision_submit(request, request_id: int):
                 else form.typed_amount()
             ),
             adjustments=form.adjustments() or None,
+            acknowledged_flags=form.acknowledged(),
         )
     except services.GateRefused as exc:
         services.decision_sign_refusal_record(

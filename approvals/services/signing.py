@@ -184,6 +184,7 @@ def decision_sign(
     amount: int | None = None,
     adjustments: list[dict] | None = None,
     decided: dict | None = None,
+    acknowledged_flags: list[str] | None = None,
 ) -> Decision:
     """Record a human decision on an open request; the only way a decision comes to exist.
 
@@ -269,6 +270,10 @@ def decision_sign(
             error = adjustment_error
         if error is None:
             error = rules.outcome_is_complete(outcome=chosen, motivation=motivation, amount=amount)
+        if error is None and outcome != RETURNED:
+            error = rules.flags_acknowledged(
+                flags=request.material.flags or [], acknowledged=set(acknowledged_flags or [])
+            )
         if error is None and not changes:
             error = rules.approval_not_below_proposal(
                 outcome=outcome, amount=amount, proposed=request.authority_amount
@@ -358,6 +363,7 @@ def decision_sign(
                 "followed_proposal": decision.followed_proposal,
                 "adjustments": changes,
                 "motivation": decision.motivation,
+                "acknowledged_flags": sorted(acknowledged_flags or []),
                 **_signature_evidence(decision),
                 "cosignature_required": cosignature_required,
             },

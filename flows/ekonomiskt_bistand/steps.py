@@ -245,7 +245,8 @@ def material_prepare(*, case_id: int, version: int, flow_run_id: str) -> service
             declared_members=declared_members, registered_members=registered
         )
     calc = calculation.as_dict()
-    flag_dicts = [f.as_dict() for f in flags]
+    # Flags from intake (e.g. a second application for the month) come first.
+    flag_dicts = list(case.data.get("intake_flags", [])) + [f.as_dict() for f in flags]
     opened = services.material_compile(
         case_id=case_id,
         version=version,
