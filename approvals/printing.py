@@ -142,14 +142,20 @@ def static_asset_fetcher():
     return _static_fetcher_class()(timeout=5, allow_redirects=False)
 
 
+# Archival and accessible at once: PDF/A-3 level A is tagged (a structure tree, the
+# document language and title from the HTML's lang and <title>) and self-contained
+# (fonts embedded, an sRGB output intent), as documents kept for years must be.
+PDF_VARIANT = "pdf/a-3a"
+
+
 def html_to_pdf(html: str) -> bytes:
-    """Render HTML to PDF with a fetcher that takes only the project's static files.
-    Imported lazily: WeasyPrint loads Pango on import."""
+    """Render HTML to a tagged PDF/A with a fetcher that takes only the project's static
+    files. Imported lazily: WeasyPrint loads Pango on import."""
     from weasyprint import HTML
 
     return HTML(
         string=html, base_url=static_base_url(), url_fetcher=static_asset_fetcher()
-    ).write_pdf()
+    ).write_pdf(pdf_variant=PDF_VARIANT)
 
 
 def pdf_text(pdf: bytes) -> str:

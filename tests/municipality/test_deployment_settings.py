@@ -25,7 +25,13 @@ LOCAL_MARKERS = ("PYTEST_VERSION", "ROBOTFABRIK_DEMO", "DJANGO_DEBUG", "DJANGO_H
 
 
 def production_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in LOCAL_MARKERS}
+    # Not the test process's own switches either (the browser tests allow Django's ORM
+    # inside Playwright's event loop through DJANGO_ALLOW_ASYNC_UNSAFE).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in LOCAL_MARKERS and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update(
         {
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
