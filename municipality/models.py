@@ -22,6 +22,15 @@ class Unit(models.Model):
     committee = models.CharField(
         max_length=200, help_text="Nämnd whose delegation the unit exercises."
     )
+    # What a letter from the unit must say (FL 31–33 §§): who the authority is and how to
+    # reach it, and where an appeal is sent (the committee, not the court).
+    municipality = models.CharField(max_length=200, blank=True)
+    address = models.CharField(max_length=300, blank=True, help_text="Postal address.")
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    committee_address = models.CharField(
+        max_length=300, blank=True, help_text="Where appeals are sent (the committee's address)."
+    )
 
     class Meta:
         ordering = ["name"]
