@@ -42,6 +42,8 @@ class Kind:
     CASE_RETURNED = "case.returned"
     # A service process's robot settled the case alone: the robot's act, no person's.
     CASE_COMPLETED_BY_ROBOT = "case.completed_by_robot"
+    # The deadline of a request for completion passed with no supplement: back to a person.
+    COMPLETION_DEADLINE_PASSED = "completion.deadline_passed"
     EXCEPTION_OPENED = "exception.opened"
     EXCEPTION_SETTLED = "exception.settled"
     # Inbox work: claims, releases, reassignments, escalations and e-mails sent.
@@ -57,6 +59,17 @@ class Kind:
     LEGACY_LETTER_CREATED = "letter.created"
     LEGACY_FLOW_START_REQUESTED = "flow.start_requested"
 
+
+# The events that change what a case's submitter sees in the status API.
+STATUS_EVENTS = (
+    Kind.REQUEST_OPENED,
+    Kind.EXCEPTION_OPENED,
+    Kind.DECISION_EXECUTED,
+    Kind.CASE_RETURNED,
+    Kind.CASE_COMPLETED_BY_ROBOT,
+    Kind.EXCEPTION_SETTLED,
+    Kind.COMPLETION_DEADLINE_PASSED,
+)
 
 # Reads of case data, reviewed on the auditor's access-log page.
 ACCESS_KINDS = (
@@ -84,8 +97,6 @@ APPEND_ONLY_TRIGGERS = {
         ("municipality_delegationchange", "municipality_delegationchange_no_delete"),
     ],
 }
-
-
 
 
 def actor_label_for(user) -> str:
@@ -159,6 +170,11 @@ def audit_append(
         head.last_seq = event.seq
         head.last_hash = event.hash
         head.save(update_fields=["last_seq", "last_hash"])
+        if case is not None and kind in STATUS_EVENTS:
+            # The applicant's system hears of every status change (callbacks outbox).
+            from .callbacks import callbacks_enqueue
+
+            callbacks_enqueue(case=case, event=kind)
     return event
 
 

@@ -167,7 +167,9 @@ def audit_document(request, document_id: int):
         user=request.user, case=letter.case, what="audit_document_pdf", purpose="audit"
     )
     response = HttpResponse(bytes(letter.pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{letter.kind}-{letter.case_id}-{letter.pk}.pdf"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="{letter.kind}-{letter.case_id}-{letter.pk}.pdf"'
+    )
     return response
 
 

@@ -26,9 +26,7 @@ class DecisionForm(forms.Form):
     )
     material_sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
 
-    def __init__(
-        self, *args, decision_type, lines: list[dict] | None = None, flags=None, **kwargs
-    ):
+    def __init__(self, *args, decision_type, lines: list[dict] | None = None, flags=None, **kwargs):
         """`decision_type` gives the outcomes; `lines` are the proposal's lines the signer
         may change (approvals.adjustments).
 

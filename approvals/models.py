@@ -60,6 +60,8 @@ class Case(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     flow_run_id = models.UUIDField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # After a return for completion: the last day the applicant's supplement is awaited.
+    completion_due = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -357,9 +359,7 @@ class ExceptionSettlement(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                name="settlement_reason_required", condition=~Q(reason="")
-            ),
+            models.CheckConstraint(name="settlement_reason_required", condition=~Q(reason="")),
         ]
 
     def __str__(self) -> str:
@@ -486,6 +486,49 @@ class PrefectCommand(models.Model):
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="prefect_commands")
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+
+class CallbackEndpoint(models.Model):
+    """Where an integration account wants to hear about its cases' status changes.
+
+    Each POST carries ids and the status only, signed with HMAC-SHA256 under the secret
+    given to the account when it registered the URL.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="callback_endpoint"
+    )
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Callback of {self.user_id}"
+
+
+class CallbackDelivery(models.Model):
+    """Outbox of callbacks: written with the change, delivered and retried by the worker."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Delivered"
+        DEAD = "dead", "Cannot be delivered"
+
+    endpoint = models.ForeignKey(
+        CallbackEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="callbacks")
+    event = models.CharField(max_length=60)
     payload = models.JSONField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)

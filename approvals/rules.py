@@ -102,7 +102,6 @@ MESSAGES = {
 }
 
 
-
 @dataclass(frozen=True)
 class Signer:
     """What the gate needs to know about the person signing."""

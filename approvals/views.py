@@ -64,7 +64,9 @@ def inbox(request):
             "filters": filters,
             "process_names": dict(processes),
             "summary_templates": {
-                p.slug: p.templates.inbox_summary for p in registry.all() if p.templates.inbox_summary
+                p.slug: p.templates.inbox_summary
+                for p in registry.all()
+                if p.templates.inbox_summary
             },
             "today": today,
         },

@@ -25,10 +25,12 @@ class DecisionInput(RunInput):
 
 
 class SupplementInput(RunInput):
-    """Sent when the applicant's system delivered the missing information."""
+    """Sent when the applicant's system delivered the missing information, or when the
+    deadline of the request for completion passed without it (`deadline_passed`)."""
 
     case_id: int = Field(ge=1)
-    supplement_id: int = Field(ge=1)
+    supplement_id: int | None = Field(None, ge=1)
+    deadline_passed: bool = False
 
 
 class DecisionNotVerified(RuntimeError):
@@ -63,9 +65,16 @@ def await_human_decision(*, request_id: int):
     )
 
 
-def await_supplement(*, case_id: int, round_no: int) -> int:
-    """Suspend until the applicant's supplement arrives; returns its id after checking it."""
-    from approvals.services import supplement_verify
+def await_supplement(*, case_id: int, round_no: int) -> int | None:
+    """Suspend until the supplement arrives (its id, checked) or the deadline passed (None).
+
+    Either way the flow goes on to compile material for a person: the robot never
+    decides a case whose completion did not come.
+    """
+    from approvals.services import completion_deadline_verify, supplement_verify
 
     claim = suspend_flow_run(wait_for_input=SupplementInput, key=f"supplement-{case_id}-{round_no}")
+    if claim.supplement_id is None:
+        completion_deadline_verify(case_id=case_id)
+        return None
     return supplement_verify(case_id=case_id, supplement_id=claim.supplement_id)

@@ -85,7 +85,9 @@ def request_claim(*, request_id: int, user) -> ApprovalRequest:
             raise InboxError(INBOX_CLAIMED_BY_OTHER)
         request.assigned_to = user
         request.save(update_fields=["assigned_to"])
-        _audit(kind=Kind.REQUEST_CLAIMED, request=request, user=user, data={"to": user.get_username()})
+        _audit(
+            kind=Kind.REQUEST_CLAIMED, request=request, user=user, data={"to": user.get_username()}
+        )
     return request
 
 
@@ -155,5 +157,3 @@ def request_is_overdue(request: ApprovalRequest, *, today: date | None = None) -
         and request.due_date is not None
         and request.due_date < today
     )
-
-

@@ -69,8 +69,12 @@ def exception_settle(
             actor_label=actor_label_for(user),
             case=case,
             material=request.material,
-            data={"request": request.pk, "settlement": settlement.pk, "action": action,
-                  "reason": settlement.reason},
+            data={
+                "request": request.pk,
+                "settlement": settlement.pk,
+                "action": action,
+                "reason": settlement.reason,
+            },
         )
         if case.flow_run_id is not None:
             command_enqueue(

@@ -503,5 +503,3 @@ def decision_sign_refusal_record(*, request_id: int, user, code: str) -> None:
         case=request.case,
         data={"request": request_id, "code": code},
     )
-
-

@@ -225,5 +225,3 @@ def decision_verify_for_execution(
                 data={"decision": decision.pk, "request": request_id, "flow_run": flow_run_id},
             )
     return VerifiedDecision(decision.pk, request_id, decision.outcome)
-
-
