@@ -19,6 +19,7 @@ import asyncio
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import resource
 import sys
 import warnings
 from typing import TYPE_CHECKING
@@ -38,6 +39,9 @@ PRELOAD_MODULE = "flows.worker.preload"
 PROBE_OK = 0
 PROBE_NOT_PRELOADED = 3
 PROBE_DEPLOY_FAILED = 4
+# Diagnostics: cProfile each child into this folder / print each child's CPU at exit.
+PROFILE_ENV = "ROBOTFABRIK_WARM_PROFILE"
+TRACE_ENV = "ROBOTFABRIK_WARM_TRACE"
 
 _context = multiprocessing.get_context("forkserver")
 
@@ -133,6 +137,13 @@ def _execute_flow_run(env: dict[str, str]) -> None:
     except Exception:
         pass
     code: int | str | None = 0
+    profile_dir = os.environ.get(PROFILE_ENV)
+    profiler = None
+    if profile_dir:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     try:
         with warnings.catch_warnings():
             # runpy warns that prefect.engine is already imported: that is the point.
@@ -142,6 +153,17 @@ def _execute_flow_run(env: dict[str, str]) -> None:
         code = exc.code
     finally:
         _drain_prefect_services()
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(os.path.join(profile_dir, f"child-{os.getpid()}.prof"))
+        if os.environ.get(TRACE_ENV):
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            sys.stderr.write(
+                f"flows.worker: flow run {env.get('PREFECT__FLOW_RUN_ID')} child {os.getpid()}"
+                f" exit {code}: CPU {usage.ru_utime + usage.ru_stime:.3f} s"
+                f" (user {usage.ru_utime:.3f}, system {usage.ru_stime:.3f},"
+                f" {usage.ru_minflt} minor faults)\n"
+            )
     sys.exit(code)
 
 
