@@ -28,6 +28,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 DEPLOYMENT = "bench-case/bench-case"
 POOL = "bench-warm"
+IDLE_SECONDS = 5
 
 
 def _stat(pid: int) -> tuple[int, float, int] | None:
@@ -59,6 +60,20 @@ def _tree(root: int) -> list[int]:
 
 def cpu_seconds(root: int) -> float:
     return sum(st[1] for pid in _tree(root) if (st := _stat(pid)))
+
+
+def cpu_by_process(root: int) -> dict[int, tuple[float, float]]:
+    """pid → (own CPU-s, CPU-s of its reaped children) for every process of the tree."""
+    out = {}
+    for pid in _tree(root):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+        out[pid] = ((utime + stime) / CLOCK_TICKS, (cutime + cstime) / CLOCK_TICKS)
+    return out
 
 
 def _pss(pid: int) -> int | None:
@@ -146,7 +161,14 @@ def run_mode(
             ready_after = time.monotonic() - started
             time.sleep(3)
             rest = memory(proc.pid)
+            # Idle cost: polling, heartbeats and the server's own loops with nothing to do.
+            idle0 = cpu_seconds(server_pid), cpu_seconds(proc.pid), time.monotonic()
+            time.sleep(IDLE_SECONDS)
+            idle1 = cpu_seconds(server_pid), cpu_seconds(proc.pid), time.monotonic()
+            idle_wall = idle1[2] - idle0[2]
+            server_idle, runner_idle = ((idle1[i] - idle0[i]) / idle_wall for i in (0, 1))
             server0, runner0 = cpu_seconds(server_pid), cpu_seconds(proc.pid)
+            by_pid0 = cpu_by_process(proc.pid)
             to_suspended, to_completed = [], []
             wall0 = time.monotonic()
             for case in range(n):
@@ -164,6 +186,7 @@ def run_mode(
             wall = time.monotonic() - wall0
             time.sleep(1)  # let the last child be reaped
             server1, runner1 = cpu_seconds(server_pid), cpu_seconds(proc.pid)
+            by_pid1 = cpu_by_process(proc.pid)
             after = memory(proc.pid)
     finally:
         runtime.stop(proc)
@@ -173,6 +196,13 @@ def run_mode(
         "server": (server1 - server0) / n,
         "runner": (runner1 - runner0) / n,
         "wall": wall,
+        "server_idle": server_idle,
+        "runner_idle": runner_idle,
+        "by_process": {
+            pid: ((by_pid1[pid][0] - by_pid0.get(pid, (0, 0))[0]) / n,
+                  (by_pid1[pid][1] - by_pid0.get(pid, (0, 0))[1]) / n)
+            for pid in by_pid1
+        },
         "to_suspended": to_suspended,
         "to_completed": to_completed,
         "rest": rest,
@@ -244,6 +274,15 @@ def main() -> int:
             f" {total / reference:7.0f} {statistics.median(r['to_suspended']):6.2f}/"
             f"{max(r['to_suspended']):<6.2f}s {statistics.median(r['to_completed']):6.2f}/"
             f"{max(r['to_completed']):<6.2f}s {r['ready_s']:5.1f}s"
+        )
+    print("\nwhere the runner's CPU per case goes (own / reaped children), and idle CPU per second")
+    for r in results:
+        for pid, (own, kids) in sorted(r["by_process"].items()):
+            cmd = next((c for p, c, _, _ in r["after"] if p == pid), "?")
+            print(f"  {r['mode']:5} {pid:>7} own {own:5.2f}s children {kids:5.2f}s  {cmd[:50]}")
+        print(
+            f"  {r['mode']:5} idle: server {r['server_idle'] * 1000:.0f} ms/s, "
+            f"runner {r['runner_idle'] * 1000:.0f} ms/s; {r['wall'] / args.n:.1f} s wall per case"
         )
     by_mode = {r["mode"]: r for r in results}
     if {"serve", "warm"} <= by_mode.keys():

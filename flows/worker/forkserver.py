@@ -260,3 +260,58 @@ class ForkStarter:
         forked = ForkedProcess(process)
         task_status.started(ProcessHandle(forked))
         await forked.wait()
+
+
+def _run_hooks_in_child(env: dict[str, str], kind: str, flow_run, state) -> None:
+    """Child: run a flow's on_crashed / on_cancellation hooks with the preloaded flow."""
+    os.environ.clear()
+    os.environ.update(env)
+    from prefect.context import refresh_global_settings_context
+
+    refresh_global_settings_context()
+
+    async def hooks() -> None:
+        from prefect.flows import load_flow_from_flow_run
+        from prefect.runner._hook_runner import HookRunner
+
+        # As ProcessWorker resolves it (the client is injected); a cached import here.
+        runner = HookRunner(resolve_flow=load_flow_from_flow_run)
+        if kind == "crashed":
+            await runner.run_crashed_hooks(flow_run, state)
+        else:
+            await runner.run_cancellation_hooks(flow_run, state)
+
+    try:
+        asyncio.run(hooks())
+    finally:
+        _drain_prefect_services()
+
+
+class ForkedHookRunner:
+    """A `FlowRunHookRunner` that runs the flow's crash/cancel hooks in a forked child.
+
+    Prefect's own HookRunner loads the flow into the worker process to run them; here
+    the worker never imports the flows (nor Django), and a failing hook cannot hurt it.
+    """
+
+    def __init__(self, *, env: dict[str, str | None] | None = None) -> None:
+        self._env = env or {}
+
+    async def _run(self, kind: str, flow_run: FlowRun, state) -> None:
+        env: dict[str, str | None] = {**os.environ, **self._env}
+        env.update(get_current_settings().to_environment_variables(exclude_unset=True))
+        process = _context.Process(
+            target=_run_hooks_in_child,
+            args=(sanitize_subprocess_env(env), kind, flow_run, state),
+            name=f"hooks-{flow_run.id}",
+        )
+        process.start()
+        await ForkedProcess(process).wait()
+
+    async def run_cancellation_hooks(self, flow_run: FlowRun, state) -> None:
+        if state.is_cancelling():
+            await self._run("cancellation", flow_run, state)
+
+    async def run_crashed_hooks(self, flow_run: FlowRun, state) -> None:
+        if state.is_crashed():
+            await self._run("crashed", flow_run, state)

@@ -6,6 +6,7 @@ loop, no HTTP client and no database connection open when it forks, which is wha
 ``fork()`` safe here. Every flow-run child inherits these modules copy-on-write.
 """
 
+import gc
 import importlib
 import os
 import sys
@@ -70,6 +71,10 @@ def _preload() -> None:
 
         # Nothing may be connected when the server forks: a child would share the socket.
         connections.close_all()
+        # Keep the preloaded objects out of the children's garbage collections: a
+        # collection that walks them writes to every page and undoes copy-on-write.
+        gc.collect()
+        gc.freeze()
         READY = True
     except Exception as exc:  # reported by the worker's start-up probe, not a traceback
         ERROR = f"{type(exc).__name__}: {exc}"

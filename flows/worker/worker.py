@@ -13,12 +13,10 @@ the control channel, kills the child and proposes Cancelled.
 from __future__ import annotations
 
 import os
-import warnings
 from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
-from prefect.flows import load_flow_from_flow_run
 from prefect.runner._flow_run_executor import FlowRunExecutionResult, FlowRunExecutorContext
 from prefect.runner._process_manager import ProcessHandle
 from prefect.workers.base import (
@@ -28,7 +26,7 @@ from prefect.workers.base import (
     BaseWorkerResult,
 )
 
-from flows.worker.forkserver import ForkStarter
+from flows.worker.forkserver import ForkedHookRunner, ForkStarter
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -74,6 +72,15 @@ class WarmWorker(BaseWorker[WarmJobConfiguration, WarmVariables, WarmWorkerResul
     )
     _display_name = "Robotfabrik warm"
 
+    async def setup(self) -> None:
+        # One execution context for the worker's lifetime, as Prefect's Runner keeps one:
+        # one API client, one cancellation observer (websocket) and one control channel
+        # for every run, instead of a set per run as ProcessWorker builds. Entered before
+        # the base setup so that it closes after the runs task group has drained.
+        self._execution = await self._exit_stack.enter_async_context(FlowRunExecutorContext())
+        self._hooks = ForkedHookRunner()
+        await super().setup()
+
     async def run(
         self,
         flow_run: FlowRun,
@@ -83,28 +90,23 @@ class WarmWorker(BaseWorker[WarmJobConfiguration, WarmVariables, WarmWorkerResul
         if task_status is None:
             task_status = anyio.TASK_STATUS_IGNORED
         execution: FlowRunExecutionResult | None = None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            async with FlowRunExecutorContext() as ctx:
-                starter = ForkStarter(env=configuration.env, control_channel=ctx.control_channel)
-                executor = ctx.create_executor(
-                    flow_run,
-                    starter,
-                    resolve_flow=load_flow_from_flow_run,
-                    propose_submitting=False,
-                )
+        ctx = self._execution
+        starter = ForkStarter(env=configuration.env, control_channel=ctx.control_channel)
+        executor = ctx.create_executor(
+            flow_run, starter, hook_runner=self._hooks, propose_submitting=False
+        )
 
-                async def execute(
-                    *, task_status: anyio.abc.TaskStatus[ProcessHandle] = anyio.TASK_STATUS_IGNORED
-                ) -> None:
-                    nonlocal execution
-                    execution = await executor.submit(task_status=task_status)
+        async def execute(
+            *, task_status: anyio.abc.TaskStatus[ProcessHandle] = anyio.TASK_STATUS_IGNORED
+        ) -> None:
+            nonlocal execution
+            execution = await executor.submit(task_status=task_status)
 
-                async with anyio.create_task_group() as group:
-                    handle = await group.start(execute)
-                    if handle.pid is None:
-                        raise RuntimeError("flow run child has no pid")
-                    task_status.started(handle.pid)
+        async with anyio.create_task_group() as group:
+            handle = await group.start(execute)
+            if handle.pid is None:
+                raise RuntimeError("flow run child has no pid")
+            task_status.started(handle.pid)
         if execution is None or execution.status_code is None:
             raise RuntimeError("flow run child did not start")
         return WarmWorkerResult(

@@ -41,10 +41,17 @@ def test_a_run_executes_in_a_forked_preloaded_child_and_completes(worker, tmp_pa
     assert start["ppid"] == worker.fork_server_pid
     assert _parent_of(worker.fork_server_pid) == worker.pid
     with get_client(sync_client=True) as client:
-        task_runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id]))
-        )
-        assert sorted(t.state.type.value for t in task_runs) == ["COMPLETED"] * 4
+        # Task run states reach the server as events, recorded a moment later.
+        deadline = time.monotonic() + 15
+        while True:
+            task_runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id]))
+            )
+            states = sorted(t.state.type.value if t.state else "NONE" for t in task_runs)
+            if states == ["COMPLETED"] * 4 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert states == ["COMPLETED"] * 4
         assert client.read_flow_run(run.id).state.result() == 13
 
 
@@ -70,7 +77,8 @@ def test_suspend_then_resume_with_typed_input(worker, tmp_path):
 
 
 def test_a_child_killed_mid_run_is_reported_crashed(worker, tmp_path):
-    """SIGKILL of a running child: the worker reports the run Crashed and keeps working."""
+    """SIGKILL of a running child: the worker reports the run Crashed, runs the flow's
+    on_crashed hook in another forked child, and keeps working."""
     run = start_run(tmp_path, mode="sleep", seconds=60)
     start = wait_record(tmp_path, run.id, "start")
     wait_state(run.id, lambda s: s.is_running())
@@ -78,6 +86,8 @@ def test_a_child_killed_mid_run_is_reported_crashed(worker, tmp_path):
     crashed = wait_state(run.id, lambda s: s.is_final())
     assert crashed.state.is_crashed(), crashed.state
     assert "-9" in (crashed.state.message or "") or "SIGKILL" in (crashed.state.message or "")
+    hook = wait_record(tmp_path, run.id, "crashed-hook")
+    assert hook["ppid"] == worker.fork_server_pid, "on_crashed hooks run in a forked child"
     after = start_run(tmp_path)
     assert wait_state(after.id, lambda s: s.is_final()).state.is_completed()
     assert worker.proc.poll() is None
@@ -100,6 +110,8 @@ def test_cancelling_a_running_run_kills_its_child_and_ends_cancelled(worker, tmp
         time.sleep(0.1)
     assert not os.path.exists(f"/proc/{start['pid']}")
     assert not [r for r in records(tmp_path) if r["event"] == "end"]
+    hook = wait_record(tmp_path, run.id, "cancellation-hook")
+    assert hook["pid"] != start["pid"]
 
 
 def _max_overlap(intervals: list[tuple[float, float]]) -> int:

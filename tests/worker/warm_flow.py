@@ -31,10 +31,10 @@ def finish(total: int, approved: bool) -> int:
     return total + (1 if approved else 0)
 
 
-def _record(out_dir: str, event: str, **extra) -> None:
+def _record(out_dir: str, event: str, run=None, **extra) -> None:
     from flows.worker import preload
 
-    run = FlowRunContext.get().flow_run
+    run = run or FlowRunContext.get().flow_run
     line = {
         "event": event,
         "flow_run_id": str(run.id),
@@ -48,7 +48,20 @@ def _record(out_dir: str, event: str, **extra) -> None:
         fh.write(json.dumps(line) + "\n")
 
 
-@flow(name="warm-demo", persist_result=True)
+def _hook(event: str):
+    def hook(flow, flow_run, state) -> None:
+        _record(flow_run.parameters["out_dir"], event, run=flow_run, state=state.name)
+
+    hook.__name__ = f"record_{event}"
+    return hook
+
+
+@flow(
+    name="warm-demo",
+    persist_result=True,
+    on_crashed=[_hook("crashed-hook")],
+    on_cancellation=[_hook("cancellation-hook")],
+)
 def warm_demo(out_dir: str, mode: str = "plain", seconds: float = 0.0) -> int:
     """mode: "plain" (run through), "suspend" (wait for an Answer), "sleep" (hold `seconds`)."""
     _record(out_dir, "start")
