@@ -220,6 +220,11 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=8, help="cases per mode")
     parser.add_argument("--limit", type=int, default=4)
     parser.add_argument("--modes", default="serve,warm")
+    parser.add_argument(
+        "--no-api-logs",
+        action="store_true",
+        help="flow runs do not send their logs to Prefect's API (PREFECT_LOGGING_TO_API_ENABLED)",
+    )
     args = parser.parse_args()
     modes = [m for m in args.modes.split(",") if m]
     if args.n < 1 or not set(modes) <= {"serve", "warm"}:
@@ -232,6 +237,8 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="rf-warm-bench-"))
     port = runtime.free_port()
     env = runtime.prefect_env(home=home, port=port)
+    if args.no_api_logs:
+        env["PREFECT_LOGGING_TO_API_ENABLED"] = "false"
     env.setdefault(
         "DATABASE_URL",
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/robotfabrik"),
@@ -263,7 +270,10 @@ def main() -> int:
     finally:
         runtime.stop(server)
 
-    print(f"\nwarm worker bench: {args.n} cases per mode (3 tasks + PDF, suspend, resume, 1 task)")
+    print(
+        f"\nwarm worker bench: {args.n} cases per mode (3 tasks + PDF, suspend, resume, 1 task)"
+        f"; logs to Prefect's API: {env['PREFECT_LOGGING_TO_API_ENABLED']}"
+    )
     print(f"document alone (WeasyPrint, warm process): {reference * 1000:.0f} ms CPU\n")
     print(f"{'mode':6} {'runner+children':>15} {'server':>8} {'total':>8} {'× doc':>7}"
           f" {'→susp p50/max':>14} {'→done p50/max':>14} {'ready':>6}")

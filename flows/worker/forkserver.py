@@ -16,10 +16,12 @@ and hands each exit status (negative: killed by that signal) back to the worker.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
 import resource
+import signal
 import sys
 import warnings
 from typing import TYPE_CHECKING
@@ -43,7 +45,11 @@ PROBE_DEPLOY_FAILED = 4
 PROFILE_ENV = "ROBOTFABRIK_WARM_PROFILE"
 TRACE_ENV = "ROBOTFABRIK_WARM_TRACE"
 
+# The exit status multiprocessing reports when the fork server's status pipe broke.
+FORK_SERVER_LOST = 255
+
 _context = multiprocessing.get_context("forkserver")
+logger = logging.getLogger("flows.worker")
 
 
 class ForkServerNotReady(RuntimeError):
@@ -167,6 +173,16 @@ def _execute_flow_run(env: dict[str, str]) -> None:
     sys.exit(code)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class ForkedProcess:
     """The slice of a process that Prefect's `ProcessHandle` reads: pid and exit status."""
 
@@ -194,6 +210,15 @@ class ForkedProcess:
         finally:
             loop.remove_reader(fd)
         self._process.join()
+        if self._process.exitcode == FORK_SERVER_LOST and _alive(self.pid):
+            # The fork server died, not the child: the status pipe closed with the child
+            # still running. It is reported Crashed, so make that true: no orphan may go
+            # on to write a letter for a run Prefect already counts as crashed.
+            logger.error("fork server lost; killing orphaned flow-run child %s", self.pid)
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         return self._process.exitcode
 
 

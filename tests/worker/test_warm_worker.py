@@ -114,6 +114,28 @@ def test_cancelling_a_running_run_kills_its_child_and_ends_cancelled(worker, tmp
     assert hook["pid"] != start["pid"]
 
 
+def test_a_killed_fork_server_crashes_its_runs_and_is_replaced(start_worker, tmp_path):
+    """SIGKILL of the fork server: its running child is killed and the run reported
+    Crashed (no orphan finishes it); the next run starts a new, preloaded fork server."""
+    worker = start_worker("warm-server-kill", limit=2)
+    run = start_run(tmp_path, mode="sleep", seconds=60)
+    start = wait_record(tmp_path, run.id, "start")
+    wait_state(run.id, lambda s: s.is_running())
+    os.kill(worker.fork_server_pid, signal.SIGKILL)
+    crashed = wait_state(run.id, lambda s: s.is_final())
+    assert crashed.state.is_crashed(), crashed.state
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{start['pid']}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{start['pid']}")
+    after = start_run(tmp_path)
+    assert wait_state(after.id, lambda s: s.is_final(), timeout=90).state.is_completed()
+    second = wait_record(tmp_path, after.id, "start")
+    assert second["preloaded"] is True
+    assert second["ppid"] not in (worker.fork_server_pid, worker.pid)
+    assert _parent_of(second["ppid"]) == worker.pid
+
+
 def _max_overlap(intervals: list[tuple[float, float]]) -> int:
     edges = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
     current = peak = 0
