@@ -290,9 +290,11 @@ def main() -> int:
         for pid, (own, kids) in sorted(r["by_process"].items()):
             cmd = next((c for p, c, _, _ in r["after"] if p == pid), "?")
             print(f"  {r['mode']:5} {pid:>7} own {own:5.2f}s children {kids:5.2f}s  {cmd[:50]}")
+        wall = r["wall"] / args.n
         print(
             f"  {r['mode']:5} idle: server {r['server_idle'] * 1000:.0f} ms/s, "
-            f"runner {r['runner_idle'] * 1000:.0f} ms/s; {r['wall'] / args.n:.1f} s wall per case"
+            f"runner {r['runner_idle'] * 1000:.0f} ms/s; {wall:.1f} s wall per case; "
+            f"server net of idle {r['server'] - r['server_idle'] * wall:.2f} s per case"
         )
     by_mode = {r["mode"]: r for r in results}
     if {"serve", "warm"} <= by_mode.keys():
@@ -307,6 +309,8 @@ def main() -> int:
     for r in [server_rows, *results]:
         for label, rows in (("at rest", r["rest"]), ("after", r["after"])):
             for pid, cmd, rss, pss in rows:
+                if not rss:  # a child that was exiting when memory was read
+                    continue
                 pss_text = f"{pss:6.1f}" if pss is not None else "     ?"
                 print(f"  {r['mode']:5} {label:9} {pid:>7} RSS {rss:6.1f} PSS {pss_text}  {cmd}")
     print(f"\nlogs: {home}")

@@ -33,8 +33,9 @@ def configured_entrypoints() -> tuple[str, ...]:
     if raw:
         return tuple(e.strip() for e in raw.split(",") if e.strip())
     try:
-        from approvals.registry import registry
+        from approvals.registry import autodiscover, registry
 
+        autodiscover()  # idempotent; the core may already have run it in AppConfig.ready
         declared = tuple(spec.flow for spec in registry.all() if spec.flow)
     except Exception:  # registry not ready (phase 1): fall back below
         declared = ()
