@@ -1,6 +1,6 @@
 """CPU and memory per case: `serve()` (a fresh interpreter per run) vs the warm worker.
 
-    python bench/warm_worker.py [-n 8] [--limit 4] [--modes serve,warm]
+    python bench/warm_worker.py [-n 8] [--limit 4] [--modes serve,warm] [--burst]
 
 Starts a real Prefect server (own home, SQLite, as `manage.py run_demo` does), then for
 each mode the flow runner and N cases of bench/warm_flow.py one after another: start a
@@ -133,8 +133,38 @@ def _forget_deployment(client) -> None:
         pass
 
 
+def _burst(client, n: int, mode: str) -> tuple[list[float], list[float]]:
+    """All N cases at once: start every run, resume each as soon as it is suspended."""
+    from prefect.deployments import run_deployment
+    from prefect.flow_runs import resume_flow_run
+
+    started, suspended, completed = {}, {}, {}
+    for case in range(n):
+        started[run_deployment(DEPLOYMENT, parameters={"case": case}, timeout=0).id] = (
+            time.monotonic()
+        )
+    deadline = time.monotonic() + 60 + 20 * n
+    while len(completed) < n and time.monotonic() < deadline:
+        for run_id in [r for r in started if r not in completed]:
+            state = client.read_flow_run(run_id).state
+            if state.is_paused() and run_id not in suspended:
+                suspended[run_id] = time.monotonic()
+                resume_flow_run(run_id, run_input={"approved": True})
+            elif state.is_final():
+                if not state.is_completed():
+                    raise RuntimeError(f"{mode}: {run_id} ended {state.name}")
+                completed[run_id] = time.monotonic()
+        time.sleep(0.1)
+    if len(completed) < n:
+        raise TimeoutError(f"{mode}: {n - len(completed)} of {n} cases unfinished")
+    return (
+        [suspended[r] - started[r] for r in started],
+        [completed[r] - suspended[r] for r in started],
+    )
+
+
 def run_mode(
-    mode: str, *, env: dict, server_pid: int, n: int, limit: int, logs: Path
+    mode: str, *, env: dict, server_pid: int, n: int, limit: int, logs: Path, burst: bool
 ) -> dict:
     from prefect import get_client
     from prefect.deployments import run_deployment
@@ -171,18 +201,21 @@ def run_mode(
             by_pid0 = cpu_by_process(proc.pid)
             to_suspended, to_completed = [], []
             wall0 = time.monotonic()
-            for case in range(n):
-                t0 = time.monotonic()
-                run = run_deployment(DEPLOYMENT, parameters={"case": case}, timeout=0)
-                _wait(client, run.id, lambda s: s.is_paused() or s.is_final())
-                t1 = time.monotonic()
-                resume_flow_run(run.id, run_input={"approved": True})
-                done = _wait(client, run.id, lambda s: s.is_final())
-                t2 = time.monotonic()
-                if not done.state.is_completed():
-                    raise RuntimeError(f"{mode}: case {case} ended {done.state.name}")
-                to_suspended.append(t1 - t0)
-                to_completed.append(t2 - t1)
+            if burst:
+                to_suspended, to_completed = _burst(client, n, mode)
+            else:
+                for case in range(n):
+                    t0 = time.monotonic()
+                    run = run_deployment(DEPLOYMENT, parameters={"case": case}, timeout=0)
+                    _wait(client, run.id, lambda s: s.is_paused() or s.is_final())
+                    t1 = time.monotonic()
+                    resume_flow_run(run.id, run_input={"approved": True})
+                    done = _wait(client, run.id, lambda s: s.is_final())
+                    t2 = time.monotonic()
+                    if not done.state.is_completed():
+                        raise RuntimeError(f"{mode}: case {case} ended {done.state.name}")
+                    to_suspended.append(t1 - t0)
+                    to_completed.append(t2 - t1)
             wall = time.monotonic() - wall0
             time.sleep(1)  # let the last child be reaped
             server1, runner1 = cpu_seconds(server_pid), cpu_seconds(proc.pid)
@@ -220,6 +253,9 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=8, help="cases per mode")
     parser.add_argument("--limit", type=int, default=4)
     parser.add_argument("--modes", default="serve,warm")
+    parser.add_argument(
+        "--burst", action="store_true", help="start all N cases at once (throughput)"
+    )
     parser.add_argument(
         "--no-api-logs",
         action="store_true",
@@ -264,6 +300,7 @@ def main() -> int:
                         n=args.n,
                         limit=args.limit,
                         logs=home,
+                        burst=args.burst,
                     )
                 )
         server_after = memory(server.pid)
@@ -273,6 +310,7 @@ def main() -> int:
     print(
         f"\nwarm worker bench: {args.n} cases per mode (3 tasks + PDF, suspend, resume, 1 task)"
         f"; logs to Prefect's API: {env['PREFECT_LOGGING_TO_API_ENABLED']}"
+        f"; {'all at once' if args.burst else 'one after another'}, limit {args.limit}"
     )
     print(f"document alone (WeasyPrint, warm process): {reference * 1000:.0f} ms CPU\n")
     print(f"{'mode':6} {'runner+children':>15} {'server':>8} {'total':>8} {'× doc':>7}"
@@ -294,7 +332,8 @@ def main() -> int:
         print(
             f"  {r['mode']:5} idle: server {r['server_idle'] * 1000:.0f} ms/s, "
             f"runner {r['runner_idle'] * 1000:.0f} ms/s; {wall:.1f} s wall per case; "
-            f"server net of idle {r['server'] - r['server_idle'] * wall:.2f} s per case"
+            f"server net of idle {r['server'] - r['server_idle'] * wall:.2f} s per case; "
+            f"throughput {args.n / r['wall']:.2f} cases/s"
         )
     by_mode = {r["mode"]: r for r in results}
     if {"serve", "warm"} <= by_mode.keys():
