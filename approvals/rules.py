@@ -249,6 +249,15 @@ def adjustments_fit_outcome(
     return None
 
 
+def amount_decided_about(*, outcome: str, proposed: int | None, granted: int | None) -> int:
+    """The sum a decision is about, which delegation limits and second-signer rules compare
+    against: the larger of what was proposed (applied for) and what is granted, for every
+    outcome — refusing 21 835 kr is a decision about 21 835 kr. A return decides no sum."""
+    if outcome == RETURNED:
+        return 0
+    return max(proposed or 0, granted or 0)
+
+
 def flags_acknowledged(*, flags: list[dict], acknowledged: set[str]) -> str | None:
     # A deviation that freezes the case (e.g. a second application for the same period)
     # is confirmed by the signer, one by one; none is passed over by default.

@@ -299,7 +299,9 @@ def decision_sign(
                 signer=signer,
                 user=user,
                 request=request,
-                amount=0 if outcome == RETURNED else amount,
+                amount=rules.amount_decided_about(
+                    outcome=outcome, proposed=request.authority_amount, granted=amount
+                ),
                 on=today,
             )
             if authority is None:
@@ -312,7 +314,9 @@ def decision_sign(
                 unit_id=request.unit_id, decision_type=request.decision_type
             ),
             outcome=outcome,
-            amount=amount,
+            amount=rules.amount_decided_about(
+                outcome=outcome, proposed=request.authority_amount, granted=amount
+            ),
             on=today,
         )
         staff = user.staff
@@ -433,7 +437,15 @@ def _decision_cosign(
     authority = None
     if error is None:
         authority = _signing_authority(
-            signer=signer, user=user, request=request, amount=decision.authority_amount, on=on
+            signer=signer,
+            user=user,
+            request=request,
+            amount=rules.amount_decided_about(
+                outcome=decision.outcome,
+                proposed=request.authority_amount,
+                granted=decision.authority_amount,
+            ),
+            on=on,
         )
         if authority is None:
             error = rules.DECISION_SIGNER_NOT_DELEGATED

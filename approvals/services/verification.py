@@ -123,7 +123,11 @@ def _decision_recheck(*, request: ApprovalRequest, decision: Decision) -> str | 
             delegation=decision.delegation,
             substitution=decision.substitution,
             on_behalf_of_id=decision.on_behalf_of_id,
-            amount=decision.authority_amount or 0,
+            amount=rules.amount_decided_about(
+                outcome=decision.outcome,
+                proposed=request.authority_amount,
+                granted=decision.authority_amount,
+            ),
             signed_at=decision.signed_at,
         )
     if error is not None or not decision.cosignature_required:
@@ -152,7 +156,11 @@ def _decision_recheck(*, request: ApprovalRequest, decision: Decision) -> str | 
             delegation=cosignature.delegation,
             substitution=cosignature.substitution,
             on_behalf_of_id=cosignature.on_behalf_of_id,
-            amount=decision.authority_amount,
+            amount=rules.amount_decided_about(
+                outcome=decision.outcome,
+                proposed=request.authority_amount,
+                granted=decision.authority_amount,
+            ),
             signed_at=cosignature.signed_at,
         )
     return error
