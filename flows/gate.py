@@ -7,13 +7,13 @@ refused claim (forged or stale input sent straight to Prefect's API) is logged o
 the case and the flow suspends again, waiting for a real decision.
 """
 
+import itertools
+
 from prefect import get_run_logger
 from prefect.context import FlowRunContext
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 from pydantic import Field
-
-MAX_REFUSED_CLAIMS = 5
 
 
 class DecisionInput(RunInput):
@@ -33,17 +33,16 @@ class SupplementInput(RunInput):
     deadline_passed: bool = False
 
 
-class DecisionNotVerified(RuntimeError):
-    """Too many refused resume claims; the run stops without executing anything."""
-
-
 def await_human_decision(*, request_id: int):
     """Suspend until a human decision for `request_id` arrives and passes the gate."""
     from approvals.services import GateRefused, decision_verify_for_execution
 
     logger = get_run_logger()
     flow_run_id = str(FlowRunContext.get().flow_run.id)
-    for attempt in range(MAX_REFUSED_CLAIMS):
+    # A refused claim never consumes the run: however many forged or stale inputs arrive
+    # through Prefect's API, the run suspends again and the real signature is still carried
+    # out when it comes (each refusal is on the case's trail, once per pause key).
+    for attempt in itertools.count():
         key = f"approval-{request_id}-{attempt}"
         claim = suspend_flow_run(wait_for_input=DecisionInput, key=key, timeout=None)
         try:
@@ -60,9 +59,6 @@ def await_human_decision(*, request_id: int):
             continue
         logger.info("Decision %s verified for request %s.", verified.decision_id, request_id)
         return verified
-    raise DecisionNotVerified(
-        f"{MAX_REFUSED_CLAIMS} resume claims refused for request {request_id}"
-    )
 
 
 def await_supplement(*, case_id: int, round_no: int) -> int | None:
