@@ -79,12 +79,19 @@ ACCESS_KINDS = (
     Kind.LEGACY_LETTER_VIEWED,
 )
 
-# Tables the database refuses to change (migrations approvals 0004, municipality 0003).
+# Tables the database refuses to change, and the guards of the decision mode (migrations
+# approvals 0004, 0008, 0011, municipality 0003); verify_audit reports any that is missing.
 APPEND_ONLY_TRIGGERS = {
     "postgresql": [
         ("approvals_auditevent", "approvals_auditevent_append_only"),
         ("approvals_cosignature", "approvals_cosignature_append_only"),
         ("approvals_decision", "approvals_decision_append_only"),
+        ("approvals_decision", "approvals_decision_signed_fields"),
+        ("approvals_decision", "approvals_decision_mode_guard"),
+        ("approvals_case", "approvals_case_end_guard"),
+        ("approvals_material", "approvals_material_append_only"),
+        ("approvals_document", "approvals_document_append_only"),
+        ("approvals_exceptionsettlement", "approvals_exceptionsettlement_append_only"),
         ("municipality_delegationchange", "municipality_delegationchange_append_only"),
     ],
     "sqlite": [
@@ -93,6 +100,13 @@ APPEND_ONLY_TRIGGERS = {
         ("approvals_cosignature", "approvals_cosignature_no_update"),
         ("approvals_cosignature", "approvals_cosignature_no_delete"),
         ("approvals_decision", "approvals_decision_no_delete"),
+        ("approvals_decision", "approvals_decision_signed_fields"),
+        ("approvals_decision", "approvals_decision_mode_guard"),
+        ("approvals_case", "approvals_case_decided_guard"),
+        ("approvals_material", "approvals_material_no_update"),
+        ("approvals_material", "approvals_material_no_delete"),
+        ("approvals_document", "approvals_document_no_update"),
+        ("approvals_document", "approvals_document_no_delete"),
         ("municipality_delegationchange", "municipality_delegationchange_no_update"),
         ("municipality_delegationchange", "municipality_delegationchange_no_delete"),
     ],

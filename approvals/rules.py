@@ -36,6 +36,7 @@ DECISION_COSIGNATURE_MISMATCH = "DECISION_COSIGNATURE_MISMATCH"
 RESUME_NO_DECISION = "RESUME_NO_DECISION"
 RESUME_INPUT_MISMATCH = "RESUME_INPUT_MISMATCH"
 RESUME_COSIGNATURE_MISSING = "RESUME_COSIGNATURE_MISSING"
+RESUME_RECORD_TAMPERED = "RESUME_RECORD_TAMPERED"
 
 # English msgids, translated where they are shown (locale/sv); the rules stay pure.
 MESSAGES = {
@@ -96,6 +97,9 @@ MESSAGES = {
     ),
     RESUME_NO_DECISION: gettext_noop("No signed decision exists for this request."),
     RESUME_INPUT_MISMATCH: gettext_noop("The resume input does not match the signed decision."),
+    RESUME_RECORD_TAMPERED: gettext_noop(
+        "The decision or its material no longer matches what the trail recorded at signing."
+    ),
     RESUME_COSIGNATURE_MISSING: gettext_noop(
         "The decision needs a second signature that has not been given."
     ),

@@ -4,7 +4,7 @@ service process's robot completes a case alone, recorded as the robot's act."""
 from django.db import transaction
 from django.utils import timezone
 
-from .. import rules
+from .. import integrity, rules
 from ..audit import Kind, audit_append
 from ..models import Case, Decision, Document
 from ..registry import RETURNED, registry
@@ -30,6 +30,9 @@ def decision_execute(
         raise GateRefused(
             rules.RESUME_NO_DECISION, "The decision has not been verified after resume."
         )
+    # Checked again right before acting: the row is what was signed.
+    if integrity.decision_problem(decision) is not None:
+        raise GateRefused(rules.RESUME_RECORD_TAMPERED)
     case = decision.request.case
     spec = registry[case.process]
     existing = Document.objects.filter(decision=decision, kind=document_kind).first()

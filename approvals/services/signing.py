@@ -15,6 +15,7 @@ from municipality.models import Delegation, SecondSignerRule, Staff, Substitutio
 from .. import rules
 from ..access import may_sign
 from ..adjustments import AdjustmentRefused, adjustments_apply
+from ..integrity import decision_content_sha256
 from ..audit import Kind, actor_label_for, audit_append
 from ..models import (
     ApprovalRequest,
@@ -368,6 +369,8 @@ def decision_sign(
                 "adjustments": changes,
                 "motivation": decision.motivation,
                 "acknowledged_flags": sorted(acknowledged_flags or []),
+                # What was signed, hashed: execution and verify_audit compare the row with it.
+                "decision_sha256": decision_content_sha256(decision),
                 **_signature_evidence(decision),
                 "cosignature_required": cosignature_required,
             },

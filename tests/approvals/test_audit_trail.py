@@ -7,9 +7,9 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from approvals import services
+from approvals import rules, services
 from approvals.audit import Kind, audit_append, audit_guard_missing, audit_verify
-from approvals.models import AuditChainHead, AuditEvent
+from approvals.models import ApprovalRequest, AuditChainHead, AuditEvent, Decision
 from municipality import services as delegation_services
 from municipality.models import Delegation, DelegationChange
 from tests.gate_helpers import decide
@@ -210,14 +210,15 @@ def test_verify_audit_catches_a_removed_last_row(decided):
 
 def test_verify_audit_catches_a_rewritten_tail_with_an_anchor(decided):
     """Deleting the last row and moving the head back passes the chain check, but not the
-    anchor printed by an earlier run and kept outside the database."""
+    anchor printed by an earlier run and kept outside the database; and the signed
+    decision whose signing event was removed no longer matches the trail."""
     head = AuditChainHead.objects.get()
     anchor = f"{head.last_seq}:{head.last_hash}"
     previous = AuditEvent.objects.get(seq=head.last_seq - 1)
     with _guards_off() as cursor:
         cursor.execute("DELETE FROM approvals_auditevent WHERE seq = %s", [head.last_seq])
     AuditChainHead.objects.filter(pk=1).update(last_seq=previous.seq, last_hash=previous.hash)
-    call_command("verify_audit")
+    assert "no signing event on the trail" in _verify_fails()
     assert f"broken at event {head.last_seq}" in _verify_fails("--anchor", anchor)
 
 
@@ -248,3 +249,91 @@ def test_events_keep_their_time_and_order(decided):
     assert [seq for seq, _ in events] == list(range(1, len(events) + 1))
     assert all(a[1] <= b[1] for a, b in zip(events, events[1:], strict=False))
     assert events[-1][1] <= timezone.now()
+
+
+# --- signed records against the trail (issue 10, point 4) --------------------------------
+
+
+def _signed(open_request, org):
+    decision = decide(open_request, org["users"]["anna"])
+    return decision
+
+
+def test_database_refuses_to_change_a_signed_decision(open_request, org):
+    """The amount, outcome or signer of a signed decision cannot be updated in place."""
+    from django.db import IntegrityError, transaction
+
+    decision = _signed(open_request, org)
+    for column, value in (("authority_amount", 99999), ("outcome", "refused"), ("motivation", "x")):
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE approvals_decision SET {column} = %s WHERE id = %s", [value, decision.pk]
+            )
+    Decision.objects.filter(pk=decision.pk).update(verified_at=decision.signed_at)
+
+
+def test_database_refuses_to_change_material_or_documents(open_request, org):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE approvals_material SET html = 'forged' WHERE id = %s",
+            [open_request.material_id],
+        )
+
+
+def test_an_edited_decision_is_not_executed_and_verify_audit_names_it(open_request, org):
+    """With the guard switched off by the table owner, the edit is still caught: the row no
+    longer matches the hash recorded when it was signed."""
+    from tests.gate_helpers import verify
+
+    decision = _signed(open_request, org)
+    with _guards_off() as cursor:
+        cursor.execute(
+            "UPDATE approvals_decision SET authority_amount = 99999 WHERE id = %s", [decision.pk]
+        )
+    decision.refresh_from_db()
+    with pytest.raises(services.GateRefused) as exc:
+        verify(decision)
+    assert exc.value.code == rules.RESUME_RECORD_TAMPERED
+    assert f"decision {decision.pk}: differs from what was signed" in _verify_fails()
+
+
+def test_an_inserted_decision_without_a_signing_event_is_not_executed(open_request, org):
+    from django.utils import timezone
+
+    from municipality.models import Delegation
+    from tests.gate_helpers import verify
+
+    now = timezone.now()
+    decision = Decision.objects.create(
+        request=open_request,
+        outcome="approved",
+        authority_amount=open_request.authority_amount,
+        signer=org["users"]["anna"],
+        signer_name="Anna Lind",
+        signer_title="x",
+        delegation=Delegation.objects.filter(unit=org["unit"]).first(),
+        signed_at=now,
+        material=open_request.material,
+        material_sha256=open_request.material.sha256,
+        material_opened_at=now,
+        followed_proposal=True,
+        grants_amount=True,
+    )
+    ApprovalRequest.objects.filter(pk=open_request.pk).update(status="decided")
+    with pytest.raises(services.GateRefused) as exc:
+        verify(decision)
+    assert exc.value.code == rules.RESUME_RECORD_TAMPERED
+    assert "no signing event on the trail" in _verify_fails()
+
+
+def test_edited_material_bytes_are_caught(open_request, org):
+    with _guards_off() as cursor:
+        cursor.execute(
+            "UPDATE approvals_material SET html = 'forged' WHERE id = %s",
+            [open_request.material_id],
+        )
+    assert (
+        f"material {open_request.material_id}: content does not match its hash" in _verify_fails()
+    )
