@@ -28,3 +28,29 @@ def _swedish_catalogue_compiled():
     from .inbox_helpers import messages_compiled
 
     messages_compiled()
+
+
+@pytest.fixture
+def crew(core_org, people):
+    """The test process's unit staffed like a real one, plus everyone outside it.
+
+    In the test unit: kim and kai (caseworkers, delegation up to 10 000), lo (team
+    leader, no limit), uno (unit administrator, no group, no delegation) and
+    core-system (integration). Outside it: `people` (the demo staff, incl. greta the
+    auditor, and olle/tove of unit "other").
+    """
+    unit = core_org["unit"]
+    group = Group.objects.get(name=unit_group_name(unit))
+    users = {**people, **core_org["users"]}
+    for username in core_org["users"]:
+        users[username].email = f"{username}@kommun.example"
+        users[username].save(update_fields=["email"])
+    for username, role in (("kai", Staff.Role.CASEWORKER), ("uno", Staff.Role.UNIT_ADMIN)):
+        user = User.objects.create_user(
+            username, first_name=username.title(), email=f"{username}@kommun.example"
+        )
+        Staff.objects.create(user=user, unit=unit, kind=Staff.Kind.HUMAN, role=role, title=role)
+        if role == Staff.Role.CASEWORKER:
+            user.groups.add(group)
+        users[username] = user
+    return users
