@@ -12,7 +12,7 @@ from approvals import services
 from approvals.models import ApprovalRequest, Case, Decision
 from tests.core_process.process import SLUG
 
-APPLICANT = {"personnummer": "198507099805", "name": "Test Testsson"}
+APPLICANT = {"personnummer": "198507099805", "name": "Vera Vikström"}
 PROPOSED = 4000
 
 
