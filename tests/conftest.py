@@ -81,7 +81,6 @@ def org(request, db):
 def _core_process_templates():
     """The test-only process's templates (tests/core_process) are found like a package's."""
     from django.test.utils import override_settings
-
     from django.urls import get_resolver
 
     from tests.core_process.process import TEMPLATE_DIR
@@ -89,7 +88,7 @@ def _core_process_templates():
     # The URLconf mounts each registered process's flows/<pkg>/urls.py and api.py when it
     # is first imported; load it before a test registers the test process, whose package
     # (tests/core_process) is not under flows/ and would fail that import.
-    get_resolver().url_patterns
+    get_resolver().url_patterns  # noqa: B018 - importing the URLconf is the point
     engine = {**django_settings.TEMPLATES[0]}
     engine["DIRS"] = [*engine["DIRS"], TEMPLATE_DIR]
     override = override_settings(TEMPLATES=[engine])
