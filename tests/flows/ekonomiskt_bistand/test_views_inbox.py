@@ -13,10 +13,9 @@ from approvals import services
 from approvals.models import ApprovalRequest
 from approvals.services import assignment
 from municipality.models import SecondSignerRule, Staff
+from tests.approvals.inbox_helpers import clone_requests
 from tests.core_process.process import core_spec
 from tests.gate_helpers import decide, verify
-
-from .inbox_helpers import clone_requests
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_pdf")]
 

@@ -1097,63 +1097,8 @@ def test_two_second_signers_at_once_make_exactly_one_cosignature(
     assert len(_no_prefect_delivery) == 1
 
 
-# --- the pure predicates --------------------------------------------------------------
-
-
-def _line(id_, *, user_id=None, role="caseworker", max_amount=None, days=(-10, None)):
-    today = _today()
-    return rules.DelegationLine(
-        id_,
-        user_id,
-        role if user_id is None else "",
-        max_amount,
-        today + timedelta(days=days[0]),
-        today + timedelta(days=days[1]) if days[1] is not None else None,
-    )
-
-
-SIGNER = rules.Signer(user_id=7, is_active=True, is_human=True, role="caseworker", personnummer="")
-
-
-def test_named_line_is_preferred_over_role_line():
-    """The person's own line wins over the role line; among them the narrowest that covers."""
-    lines = [_line(1, max_amount=None), _line(2, user_id=7, max_amount=9000), _line(3)]
-    assert rules.matching_delegation(signer=SIGNER, lines=lines, amount=5000, on=_today()).id == 2
-    assert rules.matching_delegation(signer=SIGNER, lines=lines, amount=9500, on=_today()).id == 1
-
-
-def test_signing_authority_falls_back_to_the_absent_persons_lines():
-    """Without an own covering line, a substitution for the absent holder gives authority."""
-    today = _today()
-    sub = rules.SubstitutionLine(
-        5, 8, "team_leader", 7, "", today - timedelta(days=1), today + timedelta(days=1)
-    )
-    lines = [_line(1, max_amount=15000), _line(2, role="team_leader")]
-    authority = rules.signing_authority(
-        signer=SIGNER, lines=lines, substitutions=[sub], decision_type="x", amount=20000, on=today
-    )
-    assert authority.line.id == 2 and authority.on_behalf_of_user_id == 8
-    assert (
-        rules.signing_authority(
-            signer=SIGNER, lines=lines, substitutions=[], decision_type="x", amount=20000, on=today
-        )
-        is None
-    )
-
-
-def test_second_signature_rule_thresholds():
-    """Above the amount (or always, without one); never for a return for completion."""
-    today = _today()
-    above = [rules.SecondSignerLine(1, 10000, today - timedelta(days=1), None)]
-    always = [rules.SecondSignerLine(2, None, today - timedelta(days=1), None)]
-    assert not rules.second_signature_required(
-        rules=above, outcome="approved", amount=10000, on=today
-    )
-    assert rules.second_signature_required(rules=above, outcome="approved", amount=10001, on=today)
-    assert rules.second_signature_required(rules=always, outcome="refused", amount=0, on=today)
-    assert not rules.second_signature_required(
-        rules=always, outcome="returned", amount=None, on=today
-    )
+# The pure predicates (rules.matching_delegation, signing_authority,
+# second_signature_required) are tested once, in tests/approvals/test_core_gate.py.
 
 
 @pytest.mark.django_db

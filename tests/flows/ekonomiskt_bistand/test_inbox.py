@@ -12,9 +12,8 @@ from approvals.audit import Kind
 from approvals.models import AuditEvent, Decision, Notice, PrefectCommand
 from approvals.services import assignment
 from municipality.models import Staff
+from tests.approvals.inbox_helpers import clone_requests
 from tests.gate_helpers import decide, material_open, sign
-
-from .inbox_helpers import clone_requests
 
 pytestmark = pytest.mark.usefixtures("fast_pdf")
 

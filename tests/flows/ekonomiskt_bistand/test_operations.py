@@ -22,11 +22,10 @@ from approvals.templatetags.casework import duration
 from municipality.demo import OPERATORS_GROUP
 from municipality.models import Delegation, Staff, Unit
 from municipality.runtime import free_port
+from tests.approvals.inbox_helpers import clone_requests
 from tests.conftest import compile_case, demo_application, receive
 from tests.core_process.process import core_spec
 from tests.gate_helpers import carry_out, decide
-
-from .inbox_helpers import clone_requests
 
 # Material and letters need no real PDF here.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_pdf")]
