@@ -109,15 +109,17 @@ def _decision_recheck(*, request: ApprovalRequest, decision: Decision) -> str | 
     """The gate's rules re-read from the database for a stored decision."""
     if decision.material_sha256 != request.material.sha256:
         return rules.DECISION_MATERIAL_STALE
-    # The row must be what was signed, on material that is what was compiled (a row edited
-    # or inserted in the database is never carried out).
-    if integrity.decision_problem(decision) or integrity.material_problem(request.material):
-        return rules.RESUME_RECORD_TAMPERED
     decision_type = decision_type_of(request)
     # Only an outcome the process declares for the decision type can be carried out.
     if decision_type is None or decision_type.outcome(decision.outcome) is None:
         return rules.DECISION_OUTCOME_INVALID
     error = _adjustments_recheck(request=request, decision=decision)
+    # The row must be what was signed, on material that is what was compiled (a row edited
+    # or inserted in the database is never carried out).
+    if error is None and (
+        integrity.decision_problem(decision) or integrity.material_problem(request.material)
+    ):
+        error = rules.RESUME_RECORD_TAMPERED
     if error is None:
         error = _human_signer_error(decision.signer)
     if error is None:

@@ -216,14 +216,15 @@ def test_verify_audit_catches_a_removed_last_row(decided):
 
 def test_verify_audit_catches_a_rewritten_tail_with_an_anchor(decided):
     """Deleting the last row and moving the head back passes the chain check, but not the
-    anchor printed by an earlier run and kept outside the database."""
+    anchor printed by an earlier run and kept outside the database; and the signed
+    decision whose signing event was removed no longer matches the trail."""
     head = AuditChainHead.objects.get()
     anchor = f"{head.last_seq}:{head.last_hash}"
     previous = AuditEvent.objects.get(seq=head.last_seq - 1)
     with _guards_off() as cursor:
         cursor.execute("DELETE FROM approvals_auditevent WHERE seq = %s", [head.last_seq])
     AuditChainHead.objects.filter(pk=1).update(last_seq=previous.seq, last_hash=previous.hash)
-    call_command("verify_audit")
+    assert "no signing event on the trail" in _verify_fails()
     assert f"broken at event {head.last_seq}" in _verify_fails("--anchor", anchor)
 
 

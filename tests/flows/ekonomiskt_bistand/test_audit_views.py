@@ -16,6 +16,7 @@ from approvals.printing import pdf_text
 from municipality.demo import AUDITORS_GROUP
 from municipality.models import Staff
 from tests.conftest import compile_case, demo_application, receive
+from tests.db_helpers import guards_off
 from tests.gate_helpers import carry_out, decide
 
 # Material and letters need no real PDF here (the report export renders one for real).
@@ -234,7 +235,8 @@ def _second_case(org, ref: str, user, **signing):
     application = demo_application()
     application["external_ref"] = ref
     request = compile_case(receive(org, application))
-    return decide(request, user, **signing)
+    # The same applicant and month again: held for review, acknowledged by the signer.
+    return decide(request, user, acknowledged_flags=["duplicate_period"], **signing)
 
 
 def test_search_filters_decisions(client, trail, org):
@@ -306,10 +308,11 @@ def test_review_statistics_per_decision_maker(client, trail, org):
     third = _second_case(org, "etj-2026-900003", anna)
     eriks = _second_case(org, "etj-2026-900004", erik)
     # Review times set directly: 10 s, 100 s and 1000 s for Anna, 20 s for Erik.
-    for decision, seconds in ((trail, 1000), (quick, 10), (third, 100), (eriks, 20)):
-        Decision.objects.filter(pk=decision.pk).update(
-            material_opened_at=decision.signed_at - timedelta(seconds=seconds)
-        )
+    with guards_off():  # signed decisions are immutable; set as only the table owner could
+        for decision, seconds in ((trail, 1000), (quick, 10), (third, 100), (eriks, 20)):
+            Decision.objects.filter(pk=decision.pk).update(
+                material_opened_at=decision.signed_at - timedelta(seconds=seconds)
+            )
     stats = {r.username: r for r in audit_selectors.review_statistics(filters={})}
     assert stats["anna"].decisions == 3
     assert stats["anna"].median_seconds == 100
