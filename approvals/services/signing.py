@@ -15,8 +15,8 @@ from municipality.models import Delegation, SecondSignerRule, Staff, Substitutio
 from .. import rules
 from ..access import may_sign
 from ..adjustments import AdjustmentRefused, adjustments_apply
-from ..integrity import decision_content_sha256
 from ..audit import Kind, actor_label_for, audit_append
+from ..integrity import decision_content_sha256
 from ..models import (
     ApprovalRequest,
     AuditEvent,
