@@ -76,8 +76,13 @@ class FileHRConnector:
         try:
             hr_file = HRFile.model_validate(data)
         except ValidationError as exc:
+            # Formatted without the offending values: they may be personal identity numbers.
+            problems = "\n".join(
+                f"  {'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+                for error in exc.errors(include_input=False, include_url=False)
+            )
             raise HRDataError(
-                f"The HR file {self.path} does not match the format:\n{exc}"
+                f"The HR file {self.path} does not match the format:\n{problems}"
             ) from None
         ids = [e.id for e in hr_file.employees]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
