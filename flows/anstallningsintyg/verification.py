@@ -11,8 +11,8 @@ PDF they were given. So the code must be:
   without I, L, O, U), shown in groups of four; typing is forgiving: case, spaces, hyphens
   and the look-alikes O→0, I/L→1 are normalised away;
 - self-checking: a 16th character is a Luhn mod 32 check character, so any single
-  mistyped character and any swap of two adjacent characters is refused before the
-  database is asked.
+  mistyped character, and any swap of two adjacent characters except 0 ↔ Z, is refused
+  before the database is asked.
 
 The code is stored (phase 2) with the document's SHA-256; it proves nothing by itself.
 """
