@@ -236,7 +236,7 @@ def _employment_findings(employment: Employment, *, as_of: date) -> list[Finding
                     "Payroll reports the same month twice.",
                     ids,
                     {"month": record.month},
-                )  # fmt: skip
+                )
             )
         seen.add(record.month)
         if not _month_in_employment(record.month, e):
@@ -264,7 +264,7 @@ def _employment_findings(employment: Employment, *, as_of: date) -> list[Finding
                         "start": leave.start.isoformat(),
                         "end": leave.end.isoformat(),
                     },
-                )  # fmt: skip
+                )
             )
     return findings
 
@@ -422,7 +422,7 @@ def arbetsgivarintyg_content(
                     UNKNOWN_EMPLOYMENT,
                     "The employee has no employment with that id.",
                     (employment_id,),
-                )  # fmt: skip
+                )
             )
     else:
         window_start = _month_first_day(_month_add(_month_of(issued_on), -12))
@@ -477,7 +477,7 @@ def arbetsgivarintyg_content(
                         "Payroll has no record for months of the employment.",
                         (e.id,),
                         {"months": missing},
-                    )  # fmt: skip
+                    )
                 )
             rows = []
             for month in window:

@@ -77,13 +77,23 @@ LEAVE_KIND_LABELS: dict[str, str] = {
 }
 
 EmploymentForm = Literal[
-    "tillsvidare", "provanstallning", "allman_visstid", "sarskild_visstid", "vikariat",
+    "tillsvidare",
+    "provanstallning",
+    "allman_visstid",
+    "sarskild_visstid",
+    "vikariat",
     "timavlonad",
-]  # fmt: skip
+]
 EndReason = Literal[
-    "egen_uppsagning", "arbetsbrist", "personliga_skal", "avsked", "visstid_upphorde",
-    "provanstallning_avbrots", "overenskommelse", "pension",
-]  # fmt: skip
+    "egen_uppsagning",
+    "arbetsbrist",
+    "personliga_skal",
+    "avsked",
+    "visstid_upphorde",
+    "provanstallning_avbrots",
+    "overenskommelse",
+    "pension",
+]
 LeaveKind = Literal["foraldraledig", "tjanstledig", "studieledig", "sjuk"]
 
 _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")

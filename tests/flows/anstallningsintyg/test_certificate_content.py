@@ -42,8 +42,13 @@ def test_each_fixed_term_form_is_named(form, label):
     """Each employment form is printed by its Swedish name, with its period and extent."""
     start = "2020-03-01" if form == "allman_visstid" else "2025-03-01"
     content = _content(
-        employment(form=form, start=start, end="2026-02-28", extent_percent=75,
-                   end_reason="visstid_upphorde")  # fmt: skip
+        employment(
+            form=form,
+            start=start,
+            end="2026-02-28",
+            extent_percent=75,
+            end_reason="visstid_upphorde",
+        )
     )
     [row] = content["employments"]
     assert (row["form"], row["form_label"]) == (form, label)
@@ -62,8 +67,11 @@ def test_timavlonad_states_hours_worked_instead_of_extent():
             monthly_salary=None,
             hourly_rate=180,
             start="2026-01-01",
-            months=[month("2026-01", 24.5, 4410), month("2026-03", 40, 7200),
-                    month("2026-11", 12.25, 2205)],  # fmt: skip
+            months=[
+                month("2026-01", 24.5, 4410),
+                month("2026-03", 40, 7200),
+                month("2026-11", 12.25, 2205),
+            ],
         )
     )
     [row] = content["employments"]
@@ -75,11 +83,23 @@ def test_timavlonad_states_hours_worked_instead_of_extent():
 def test_several_periods_are_listed_oldest_first_with_the_last_day_of_the_last():
     """Several employments are listed by start date; first and last day span all of them."""
     content = _content(
-        employment(id="B", form="tillsvidare", start="2022-01-01", end="2024-06-30",
-                   end_reason="egen_uppsagning", position="Kock"),
-        employment(id="A", form="vikariat", start="2019-05-01", end="2019-12-31",
-                   end_reason="visstid_upphorde", extent_percent=50),
-    )  # fmt: skip
+        employment(
+            id="B",
+            form="tillsvidare",
+            start="2022-01-01",
+            end="2024-06-30",
+            end_reason="egen_uppsagning",
+            position="Kock",
+        ),
+        employment(
+            id="A",
+            form="vikariat",
+            start="2019-05-01",
+            end="2019-12-31",
+            end_reason="visstid_upphorde",
+            extent_percent=50,
+        ),
+    )
     assert [row["employment_id"] for row in content["employments"]] == ["A", "B"]
     assert content["first_day"] == "2019-05-01"
     assert content["last_day"] == "2024-06-30"
@@ -88,9 +108,7 @@ def test_several_periods_are_listed_oldest_first_with_the_last_day_of_the_last()
 
 def test_fixed_term_ending_later_is_ongoing_with_its_agreed_last_day():
     """A fixed term that ends after the issue date is ongoing and shows its agreed last day."""
-    content = _content(
-        employment(form="sarskild_visstid", start="2026-01-07", end="2027-06-30")
-    )
+    content = _content(employment(form="sarskild_visstid", start="2026-01-07", end="2027-06-30"))
     [row] = content["employments"]
     assert (row["status"], row["end"]) == ("ongoing", "2027-06-30")
 

@@ -67,9 +67,14 @@ def test_hourly_work_alongside_full_time_is_not_an_overlap():
     """Timavlönad work (no extent) beside a full-time employment is ordinary."""
     person = employee(
         employment(id="A", start="2024-01-01"),
-        employment(id="B", form="timavlonad", extent_percent=None, position="Vårdbiträde",
-                   start="2025-01-01"),
-    )  # fmt: skip
+        employment(
+            id="B",
+            form="timavlonad",
+            extent_percent=None,
+            position="Vårdbiträde",
+            start="2025-01-01",
+        ),
+    )
     assert _codes(person) == []
 
 
@@ -80,8 +85,14 @@ def test_leave_from_one_employment_covers_a_vikariat_in_another():
         start="2020-01-01",
         leave=[{"kind": "tjanstledig", "start": "2026-01-01", "end": "2026-06-30"}],
     )
-    vikariat = employment(id="B", form="vikariat", position="Enhetschef", start="2026-01-01",
-                          end="2026-06-30", end_reason="visstid_upphorde")  # fmt: skip
+    vikariat = employment(
+        id="B",
+        form="vikariat",
+        position="Enhetschef",
+        start="2026-01-01",
+        end="2026-06-30",
+        end_reason="visstid_upphorde",
+    )
     assert _codes(employee(own, vikariat)) == []
     # Leave that ends a day before the vikariat does not cover it.
     short = employment(
@@ -117,8 +128,11 @@ def test_hours_outside_employment():
             start="2023-09-01",
             end="2026-09-30",
             end_reason="egen_uppsagning",
-            months=[month("2026-09", 88, 14200), month("2026-10", 88, 14200),
-                    month("2026-11", 80, 14200)],  # fmt: skip
+            months=[
+                month("2026-09", 88, 14200),
+                month("2026-10", 88, 14200),
+                month("2026-11", 80, 14200),
+            ],
         )
     )
     error = _not_settled(person)
@@ -147,10 +161,12 @@ def test_fixed_term_without_end():
 
 def test_allman_visstid_after_the_2022_reform():
     """Allmän visstid agreed from 2022-10-01 is `form_not_available`; on 2022-09-30 it was not."""
-    late = employment(form="allman_visstid", start="2022-10-01", end="2023-06-30",
-                      end_reason="visstid_upphorde")  # fmt: skip
-    in_time = employment(form="allman_visstid", start="2022-09-30", end="2023-06-30",
-                         end_reason="visstid_upphorde")  # fmt: skip
+    late = employment(
+        form="allman_visstid", start="2022-10-01", end="2023-06-30", end_reason="visstid_upphorde"
+    )
+    in_time = employment(
+        form="allman_visstid", start="2022-09-30", end="2023-06-30", end_reason="visstid_upphorde"
+    )
     assert _codes(employee(late)) == [rules.FORM_NOT_AVAILABLE]
     assert _codes(employee(in_time)) == []
 
@@ -169,9 +185,11 @@ def test_duplicate_month():
 def test_leave_outside_employment():
     """Leave that starts before the employment is `leave_outside_employment`."""
     person = employee(
-        employment(start="2026-01-01",
-                   leave=[{"kind": "foraldraledig", "start": "2025-12-01", "end": "2026-02-28"}])
-    )  # fmt: skip
+        employment(
+            start="2026-01-01",
+            leave=[{"kind": "foraldraledig", "start": "2025-12-01", "end": "2026-02-28"}],
+        )
+    )
     assert _codes(person) == [rules.LEAVE_OUTSIDE_EMPLOYMENT]
 
 

@@ -140,12 +140,14 @@ def test_malformed_json_is_a_data_error(tmp_path):
         (lambda d: d["employees"][0].update(personnummer="199107152383"), "check digit"),
         (lambda d: d["employees"][0]["employments"][0].update(form="fast"), "form"),
         (lambda d: d["employees"][0]["employments"][0].update(extent_percent=120), "extent"),
-        (lambda d: d["employees"][0]["employments"][0]["months"][0].update(month="2026-13"),
-         "month"),
+        (
+            lambda d: d["employees"][0]["employments"][0]["months"][0].update(month="2026-13"),
+            "month",
+        ),
         (lambda d: d["employer"].update(organisation_number="212000-9995"), "check digit"),
         (lambda d: d["employees"][0].update(nickname="x"), "nickname"),
     ],
-)  # fmt: skip
+)
 def test_invalid_records_are_data_errors(tmp_path, change, expected):
     """Each malformed record is refused with the field named."""
     data = _valid_file()

@@ -30,15 +30,29 @@ def _code() -> str:
 
 def _content():
     person = employee(
-        employment(id="A", form="vikariat", position="Lärare i matematik", workplace="Norrskolan",
-                   start="2025-08-11", end="2026-06-14", extent_percent=80,
-                   end_reason="visstid_upphorde"),
-        employment(id="B", position="Lärare i matematik", workplace="Norrskolan",
-                   start="2026-08-10"),
-        employment(id="C", form="timavlonad", position="Vårdbiträde", extent_percent=None,
-                   start="2026-09-01", months=[month("2026-09", 12.5, 2225)]),
+        employment(
+            id="A",
+            form="vikariat",
+            position="Lärare i matematik",
+            workplace="Norrskolan",
+            start="2025-08-11",
+            end="2026-06-14",
+            extent_percent=80,
+            end_reason="visstid_upphorde",
+        ),
+        employment(
+            id="B", position="Lärare i matematik", workplace="Norrskolan", start="2026-08-10"
+        ),
+        employment(
+            id="C",
+            form="timavlonad",
+            position="Vårdbiträde",
+            extent_percent=None,
+            start="2026-09-01",
+            months=[month("2026-09", 12.5, 2225)],
+        ),
         name="Oskar Nyberg",
-    )  # fmt: skip
+    )
     content = certificate_content(person, employer=EMPLOYER, issued_on=ISSUED)
     return certificate_with_verification(content, code=_code(), site_url=SITE)
 

@@ -103,8 +103,10 @@ class Command(BaseCommand):
                 )
                 self.stdout.write(f"{finding['code']}{where}: {finding['message']}")
             return
-        self.stdout.write(f"{data['kind']} {data['employee']['id']} {data['employee']['name']}, "
-                          f"{data['employer']['name']}, {data['issued_on']}")  # fmt: skip
+        self.stdout.write(
+            f"{data['kind']} {data['employee']['id']} {data['employee']['name']}, "
+            f"{data['employer']['name']}, {data['issued_on']}"
+        )
         for e in data["employments"]:
             end = e["end"] or "tills vidare"
             line = (
