@@ -351,7 +351,8 @@ def certificate_content(employee: Employee, *, employer: Employer, issued_on: da
             }
         )
     first_day = min(e.start for e in employee.employments)
-    ends = [e.end for e in employee.employments]
+    # A last day only when every employment has ended: "har varit anställd".
+    ended = all(row["status"] == "ended" for row in employments)
     return {
         "kind": KIND_ANSTALLNINGSINTYG,
         "format_version": FORMAT_VERSION,
@@ -359,7 +360,7 @@ def certificate_content(employee: Employee, *, employer: Employer, issued_on: da
         **_party(employee, employer),
         "employments": employments,
         "first_day": first_day.isoformat(),
-        "last_day": None if None in ends else max(ends).isoformat(),
+        "last_day": max(e.end for e in employee.employments).isoformat() if ended else None,
     }
 
 

@@ -111,6 +111,7 @@ def test_fixed_term_ending_later_is_ongoing_with_its_agreed_last_day():
     content = _content(employment(form="sarskild_visstid", start="2026-01-07", end="2027-06-30"))
     [row] = content["employments"]
     assert (row["status"], row["end"]) == ("ongoing", "2027-06-30")
+    assert content["last_day"] is None  # still employed: "är anställd"
 
 
 def test_employment_that_has_not_begun_is_upcoming():

@@ -123,3 +123,14 @@ def test_only_an_anstallningsintyg_is_printed_here():
     content = certificate_with_verification(content, code=_code(), site_url=SITE)
     with pytest.raises(CertificateContentError, match="anställningsintyg"):
         render_certificate_pdf(content)
+
+
+def test_every_font_is_embedded(pdf):
+    """PDF/A forbids fonts the reader must supply: each font carries its font program."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        fonts = [font for page in document.pages for font in page.Resources.Font.values()]
+        assert fonts
+        for font in fonts:
+            descendants = font.get("/DescendantFonts")
+            descriptor = (descendants[0] if descendants else font).FontDescriptor
+            assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
