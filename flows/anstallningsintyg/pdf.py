@@ -25,6 +25,10 @@ from flows.anstallningsintyg.verification import (
 )
 
 CERTIFICATE_TEMPLATE = "anstallningsintyg/certificate.html"
+ARBETSGIVARINTYG_TEMPLATE = "anstallningsintyg/arbetsgivarintyg.html"
+# The employee's copy of what was delivered to the fund is printed the same way.
+TEMPLATES = {"anstallningsintyg": CERTIFICATE_TEMPLATE, "arbetsgivarintyg": ARBETSGIVARINTYG_TEMPLATE}
+TITLES = {"anstallningsintyg": "Anställningsintyg", "arbetsgivarintyg": "Arbetsgivarintyg"}
 PDF_VARIANT = "pdf/a-3u"
 
 
@@ -48,18 +52,21 @@ def certificate_with_verification(content: dict, *, code: str, site_url: str) ->
 
 
 def render_certificate_html(content: dict) -> str:
-    if content.get("kind") != "anstallningsintyg":
-        raise CertificateContentError("Only an anställningsintyg's content can be printed here.")
+    template = TEMPLATES.get(content.get("kind"))
+    if template is None:
+        raise CertificateContentError(
+            "Only an anställningsintyg's or an arbetsgivarintyg's content can be printed here."
+        )
     verification = content.get("verification") or {}
     if not verification.get("code") or not verification.get("url"):
         raise CertificateContentError(
             "The certificate has no verification code; add it with certificate_with_verification."
         )
-    return render_html(CERTIFICATE_TEMPLATE, {"c": content})
+    return render_html(template, {"c": content})
 
 
 def render_certificate_pdf(content: dict) -> bytes:
-    """PDF/A-3u bytes of the anställningsintyg. WeasyPrint is imported here: it loads Pango."""
+    """PDF/A-3u bytes of the anställningsintyg (or the arbetsgivarintyg's copy). WeasyPrint is imported here: it loads Pango."""
     from weasyprint import HTML
 
     html = render_certificate_html(content)

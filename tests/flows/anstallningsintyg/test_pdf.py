@@ -116,11 +116,25 @@ def test_a_mistyped_code_cannot_be_printed():
         certificate_with_verification(content, code=_code()[:-1] + "0", site_url=SITE)
 
 
-def test_only_an_anstallningsintyg_is_printed_here():
+def test_an_arbetsgivarintyg_copy_is_printed_with_its_sections():
+    """The employee's copy of the arbetsgivarintyg names the employment, its end and the code."""
     content = arbetsgivarintyg_content(
-        employee(employment()), employer=EMPLOYER, issued_on=ISSUED, include_worked_time=False
+        employee(employment(end="2026-06-30", end_reason="arbetsbrist", position="Kock")),
+        employer=EMPLOYER,
+        issued_on=ISSUED,
+        include_worked_time=False,
     )
     content = certificate_with_verification(content, code=_code(), site_url=SITE)
+    text = " ".join(pdf_text(render_certificate_pdf(content)).split())
+    assert "Arbetsgivarintyg" in text
+    assert "Kock" in text and "Uppsägning på grund av arbetsbrist" in text
+    assert content["verification"]["code"] in text
+
+
+def test_an_unknown_kind_is_not_printed():
+    content = certificate_with_verification(
+        {"kind": "tjanstgoringsbetyg", "issued_on": ISSUED}, code=_code(), site_url=SITE
+    )
     with pytest.raises(CertificateContentError, match="anställningsintyg"):
         render_certificate_pdf(content)
 
