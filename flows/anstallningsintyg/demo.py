@@ -33,12 +33,24 @@ def demo_load(*, org: dict) -> None:
     org["units"][PROCESS.slug] = unit
     for username, first, last, kind, role, title in USERS:
         demo_user(
-            org=org, username=username, first=first, last=last, kind=kind, role=role,
-            title=title, unit=unit,
+            org=org,
+            username=username,
+            first=first,
+            last=last,
+            kind=kind,
+            role=role,
+            title=title,
+            unit=unit,
         )
     for username, first, last, title, personnummer in EMPLOYEES:
         user = demo_user(
-            org=org, username=username, first=first, last=last, kind=Staff.Kind.HUMAN,
-            role=Staff.Role.CASEWORKER, title=title, unit=None,
+            org=org,
+            username=username,
+            first=first,
+            last=last,
+            kind=Staff.Kind.HUMAN,
+            role=Staff.Role.CASEWORKER,
+            title=title,
+            unit=None,
         )
         Staff.objects.filter(user=user).update(personnummer=personnummer)

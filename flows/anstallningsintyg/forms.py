@@ -14,7 +14,9 @@ KIND_CHOICES = [
 
 class SelfServiceRequestForm(forms.Form):
     kind = forms.ChoiceField(
-        label=_("Which certificate"), choices=KIND_CHOICES, widget=forms.RadioSelect,
+        label=_("Which certificate"),
+        choices=KIND_CHOICES,
+        widget=forms.RadioSelect,
         initial=KIND_ANSTALLNINGSINTYG,
     )
 
@@ -22,7 +24,9 @@ class SelfServiceRequestForm(forms.Form):
 class HRRequestForm(forms.Form):
     employee_id = forms.CharField(label=_("Employee id in the HR system"), max_length=40)
     kind = forms.ChoiceField(
-        label=_("Which certificate"), choices=KIND_CHOICES, widget=forms.RadioSelect,
+        label=_("Which certificate"),
+        choices=KIND_CHOICES,
+        widget=forms.RadioSelect,
         initial=KIND_ANSTALLNINGSINTYG,
     )
     include_worked_time = forms.BooleanField(

@@ -63,8 +63,9 @@ def certificate_request_open(
     login's personnummer); with it, only HR staff may ask.
     """
     if kind not in KINDS:
-        raise CertificateRequestRefused(REQUEST_KIND_UNKNOWN, "Unknown kind of certificate.",
-                                        field="kind")
+        raise CertificateRequestRefused(
+            REQUEST_KIND_UNKNOWN, "Unknown kind of certificate.", field="kind"
+        )
     connector = get_hr_connector()
     try:
         if employee_id is None:
@@ -91,7 +92,8 @@ def certificate_request_open(
                 employee = connector.employee(employee_id.strip())
             except EmployeeNotFound:
                 raise CertificateRequestRefused(
-                    REQUEST_EMPLOYEE_UNKNOWN, "The HR system has no employee with that id.",
+                    REQUEST_EMPLOYEE_UNKNOWN,
+                    "The HR system has no employee with that id.",
                     field="employee_id",
                 ) from None
             channel = CHANNEL_HR

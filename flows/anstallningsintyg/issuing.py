@@ -28,9 +28,7 @@ ISSUED = "issued"
 
 
 def verification_for_case(case: Case) -> Verification | None:
-    return (
-        Verification.objects.filter(document__case=case).select_related("document").first()
-    )
+    return Verification.objects.filter(document__case=case).select_related("document").first()
 
 
 def certificate_issue(*, case_id: int, content: dict, flow_run_id: str) -> Verification:

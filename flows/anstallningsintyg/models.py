@@ -27,9 +27,7 @@ class Verification(models.Model):
 
     # The canonical compact form (flows.anstallningsintyg.verification), never what was typed.
     code = models.CharField(max_length=16, unique=True)
-    document = models.OneToOneField(
-        Document, on_delete=models.PROTECT, related_name="verification"
-    )
+    document = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="verification")
     document_sha256 = models.CharField(max_length=SHA256_LENGTH)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     issued_at = models.DateTimeField(default=timezone.now)

@@ -34,8 +34,6 @@ def case_panel_context(*, case, material) -> dict:
         "open_exception": open_exception,
         "settle_form": SettleForm() if open_exception is not None else None,
         "settlements": settlements,
-        "action_labels": {
-            o.code: o.label for o in PROCESS.default_decision_type.outcomes
-        },
+        "action_labels": {o.code: o.label for o in PROCESS.default_decision_type.outcomes},
         "verification": verification_for_case(case),
     }

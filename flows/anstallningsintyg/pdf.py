@@ -27,7 +27,10 @@ from flows.anstallningsintyg.verification import (
 CERTIFICATE_TEMPLATE = "anstallningsintyg/certificate.html"
 ARBETSGIVARINTYG_TEMPLATE = "anstallningsintyg/arbetsgivarintyg.html"
 # The employee's copy of what was delivered to the fund is printed the same way.
-TEMPLATES = {"anstallningsintyg": CERTIFICATE_TEMPLATE, "arbetsgivarintyg": ARBETSGIVARINTYG_TEMPLATE}
+TEMPLATES = {
+    "anstallningsintyg": CERTIFICATE_TEMPLATE,
+    "arbetsgivarintyg": ARBETSGIVARINTYG_TEMPLATE,
+}
 TITLES = {"anstallningsintyg": "Anställningsintyg", "arbetsgivarintyg": "Arbetsgivarintyg"}
 PDF_VARIANT = "pdf/a-3u"
 

@@ -14,8 +14,9 @@ from .verification import VerificationCodeError, verification_code_normalise
 def requests_of_employee(*, personnummer: str):
     """Every certificate request about this employee, newest first, with its documents."""
     return (
-        Case.objects.filter(process=SLUG, parties__personnummer=personnummer,
-                            parties__role="employee")
+        Case.objects.filter(
+            process=SLUG, parties__personnummer=personnummer, parties__role="employee"
+        )
         .prefetch_related(
             Prefetch(
                 "documents",

@@ -61,7 +61,11 @@ def _content(case: Case) -> tuple[dict | None, list[Finding], object | None]:
     try:
         employee = connector.employee(payload["employee"]["id"])
     except EmployeeNotFound:
-        return None, [Finding(EMPLOYEE_NOT_IN_HR, "The employee is no longer in the HR system.")], None
+        return (
+            None,
+            [Finding(EMPLOYEE_NOT_IN_HR, "The employee is no longer in the HR system.")],
+            None,
+        )
     issued_on = timezone.localdate()
     try:
         if payload["kind"] == KIND_ARBETSGIVARINTYG:

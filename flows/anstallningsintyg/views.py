@@ -40,13 +40,9 @@ def self_service(request):
         except CertificateRequestRefused as exc:
             _refused(form, exc)
         else:
-            messages.success(
-                request, _("Your request %(ref)s is received.") % {"ref": case.pk}
-            )
+            messages.success(request, _("Your request %(ref)s is received.") % {"ref": case.pk})
             return redirect("anstallningsintyg:self_service")
-    cases = (
-        list(selectors.requests_of_employee(personnummer=personnummer)) if personnummer else []
-    )
+    cases = list(selectors.requests_of_employee(personnummer=personnummer)) if personnummer else []
     return render(
         request,
         "anstallningsintyg/self_service.html",
