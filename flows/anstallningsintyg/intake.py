@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import uuid
 
+from django.utils.translation import gettext_noop
+
 from approvals import services
 
 from .access import may_request_for_anyone, own_personnummer
@@ -64,7 +66,7 @@ def certificate_request_open(
     """
     if kind not in KINDS:
         raise CertificateRequestRefused(
-            REQUEST_KIND_UNKNOWN, "Unknown kind of certificate.", field="kind"
+            REQUEST_KIND_UNKNOWN, gettext_noop("Unknown kind of certificate."), field="kind"
         )
     connector = get_hr_connector()
     try:
@@ -73,34 +75,38 @@ def certificate_request_open(
             # A login without a personnummer cannot be matched to anyone in HR.
             if personnummer is None:
                 raise CertificateRequestRefused(
-                    REQUEST_NOT_AN_EMPLOYEE, "Your login is not linked to an employee."
+                    REQUEST_NOT_AN_EMPLOYEE,
+                    gettext_noop("Your login is not linked to an employee."),
                 )
             try:
                 employee = connector.employee_for_personnummer(personnummer)
             except EmployeeNotFound:
                 raise CertificateRequestRefused(
-                    REQUEST_NOT_AN_EMPLOYEE, "The HR system has no employee with your identity."
+                    REQUEST_NOT_AN_EMPLOYEE,
+                    gettext_noop("The HR system has no employee with your identity."),
                 ) from None
             channel = CHANNEL_SELF_SERVICE
         else:
             # Only HR asks on someone else's behalf.
             if not may_request_for_anyone(user):
                 raise CertificateRequestRefused(
-                    REQUEST_NOT_HR, "Only HR staff ask for other employees' certificates."
+                    REQUEST_NOT_HR,
+                    gettext_noop("Only HR staff ask for other employees' certificates."),
                 )
             try:
                 employee = connector.employee(employee_id.strip())
             except EmployeeNotFound:
                 raise CertificateRequestRefused(
                     REQUEST_EMPLOYEE_UNKNOWN,
-                    "The HR system has no employee with that id.",
+                    gettext_noop("The HR system has no employee with that id."),
                     field="employee_id",
                 ) from None
             channel = CHANNEL_HR
     except HRError:
         # Unavailable or unreadable: the request is not taken rather than taken blind.
         raise CertificateRequestRefused(
-            REQUEST_HR_UNAVAILABLE, "The HR system cannot be read just now; try again later."
+            REQUEST_HR_UNAVAILABLE,
+            gettext_noop("The HR system cannot be read just now; try again later."),
         ) from None
     payload = _payload(
         employee=employee,

@@ -176,7 +176,7 @@ def test_unknown_and_mistyped_codes_get_the_same_404(issued, client):
 def test_a_login_without_employee_cannot_ask(org, client, hr_register):
     """Hanna's login carries no personnummer: no form, and a POST opens nothing."""
     client.force_login(org["users"]["hanna"])
-    assert "not linked" in client.get(SELF_SERVICE_URL).content.decode()
+    assert 'data-testid="not-linked"' in client.get(SELF_SERVICE_URL).content.decode()
     response = client.post(SELF_SERVICE_URL, {"kind": "anstallningsintyg"})
     assert response.status_code == 400
     assert not Case.objects.filter(process="anstallningsintyg").exists()
@@ -218,7 +218,7 @@ def test_hr_request_for_an_unknown_employee_keeps_what_was_typed(org, client, hr
     response = client.post(HR_URL, {"employee_id": "E9999", "kind": "arbetsgivarintyg"})
     assert response.status_code == 400
     html = response.content.decode()
-    assert 'value="E9999"' in html and "no employee with that id" in html
+    assert 'value="E9999"' in html and 'id="employee-error"' in html
     assert not Case.objects.filter(process="anstallningsintyg").exists()
 
 
@@ -343,7 +343,7 @@ def test_closed_completes_the_case_without_certificate(exception, client, org):
     assert case.status == Case.Status.COMPLETED
     assert not Document.objects.filter(case=case).exists()
     client.force_login(org["users"]["karin"])
-    assert "Closed by HR" in client.get(SELF_SERVICE_URL).content.decode()
+    assert 'data-status="closed"' in client.get(SELF_SERVICE_URL).content.decode()
 
 
 def test_a_resume_claim_must_match_a_stored_settlement(exception, client, org):

@@ -2,7 +2,6 @@
 asks for and downloads her own certificate. The flow's steps run in the test's process."""
 
 import hashlib
-import re
 
 import pytest
 from django.contrib.auth.models import User
@@ -49,19 +48,19 @@ def test_hr_officer_settles_an_exception_in_the_browser(
     link.click()
     expect(page.get_by_test_id("findings")).to_contain_text("missing_end_reason")
 
-    page.get_by_label("Data corrected: issue the certificate").check()
+    page.get_by_label("Uppgifterna är rättade: utfärda intyget").check()
     with page.expect_navigation(wait_until="load"):
-        page.get_by_role("button", name="Settle the exception").click()
+        page.get_by_role("button", name="Åtgärda undantaget").click()
     expect(page.locator("#reason-error")).to_be_visible()
-    expect(page.get_by_label("Data corrected: issue the certificate")).to_be_checked()
+    expect(page.get_by_label("Uppgifterna är rättade: utfärda intyget")).to_be_checked()
     assert axe_violations(page) == []
 
     hr_register.employment("E1009", "E1009-1", end_reason="egen_uppsagning")
-    page.get_by_label("Reason (what was corrected, or why the request is closed)").fill(
+    page.get_by_label("Motivering (vad som rättades, eller varför begäran stängs)").fill(
         "Egen uppsägning registrerad i HR-systemet."
     )
     with page.expect_navigation(wait_until="load"):
-        page.get_by_role("button", name="Settle the exception").click()
+        page.get_by_role("button", name="Åtgärda undantaget").click()
     expect(page.locator(".message.success")).to_be_visible()
     settlement = ExceptionSettlement.objects.get(request=request)
     assert settlement.settled_by.username == "hanna"
@@ -84,15 +83,15 @@ def test_employee_asks_for_and_downloads_her_certificate(
     url = live_server.url
     login(page, url, "eva")
     page.goto(f"{url}/p/anstallningsintyg/")
-    page.get_by_label("Anställningsintyg (employment certificate)").check()
+    page.get_by_label("Anställningsintyg", exact=True).check()
     with page.expect_navigation(wait_until="load"):
-        page.get_by_role("button", name="Ask for the certificate").click()
+        page.get_by_role("button", name="Begär intyget").click()
     expect(page.locator(".message.success")).to_be_visible()
     assert axe_violations(page) == []
     case = Case.objects.get(process="anstallningsintyg")
     run_case(case.pk).rules()
     page.reload()
     with page.expect_download() as download:
-        page.get_by_role("link", name=re.compile("Anställningsintyg \\(PDF\\)")).click()
+        page.get_by_role("link", name="Ladda ner Anställningsintyg (PDF)").click()
     pdf = open(download.value.path(), "rb").read()
     assert hashlib.sha256(pdf).hexdigest() == Document.objects.get(case=case).sha256
