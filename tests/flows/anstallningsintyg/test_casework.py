@@ -386,3 +386,11 @@ def test_automation_rate_counts_cases_without_a_person(
     )
     assert automation(since=since) == {"handled": 2, "automatic": 1}
     assert automation(since=timezone.now()) == {"handled": 0, "automatic": 0}
+
+
+def test_a_code_typed_into_the_form_goes_to_its_page(client):
+    """The verify form (no login) sends the typed code, spaces removed, to its page."""
+    assert client.get("/p/anstallningsintyg/verify/").status_code == 200
+    response = client.get("/p/anstallningsintyg/verify/", {"code": " abcd efgh-jkmn pqrs "})
+    assert response.status_code == 302
+    assert response["Location"] == "/p/anstallningsintyg/verify/abcdefgh-jkmnpqrs/"
