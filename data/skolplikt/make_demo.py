@@ -44,49 +44,143 @@ ORG = {
     "larkan": "7b0f0b8e-0000-4000-8000-000000000013",
 }
 organisations = [
-    {"id": ORG["kommun"], "meta": meta(), "displayName": "Exempelkommun, barn- och skolnämnden",
-     "organisationType": "Huvudman", "organisationNumber": "2120009999",
-     "municipalityCode": HOME},
-    {"id": ORG["friskola_ab"], "meta": meta(), "displayName": "Lärkan Utbildning AB",
-     "organisationType": "Huvudman", "organisationNumber": "5599999999"},
-    {"id": ORG["norr"], "meta": meta(), "displayName": "Norrskolan", "organisationType": "Skolenhet",
-     "schoolUnitCode": "99990001", "schoolTypes": ["FKLASS", "GR"], "municipalityCode": HOME,
-     "parentOrganisation": {"id": ORG["kommun"]}},
-    {"id": ORG["soder"], "meta": meta(), "displayName": "Söderskolan", "organisationType": "Skolenhet",
-     "schoolUnitCode": "99990002", "schoolTypes": ["GR"], "municipalityCode": HOME,
-     "parentOrganisation": {"id": ORG["kommun"]}},
-    {"id": ORG["larkan"], "meta": meta(), "displayName": "Lärkans friskola",
-     "organisationType": "Skolenhet", "schoolUnitCode": "99990003", "schoolTypes": ["FKLASS", "GR"],
-     "municipalityCode": HOME, "parentOrganisation": {"id": ORG["friskola_ab"]}},
+    {
+        "id": ORG["kommun"],
+        "meta": meta(),
+        "displayName": "Exempelkommun, barn- och skolnämnden",
+        "organisationType": "Huvudman",
+        "organisationNumber": "2120009999",
+        "municipalityCode": HOME,
+    },
+    {
+        "id": ORG["friskola_ab"],
+        "meta": meta(),
+        "displayName": "Lärkan Utbildning AB",
+        "organisationType": "Huvudman",
+        "organisationNumber": "5599999999",
+    },
+    {
+        "id": ORG["norr"],
+        "meta": meta(),
+        "displayName": "Norrskolan",
+        "organisationType": "Skolenhet",
+        "schoolUnitCode": "99990001",
+        "schoolTypes": ["FKLASS", "GR"],
+        "municipalityCode": HOME,
+        "parentOrganisation": {"id": ORG["kommun"]},
+    },
+    {
+        "id": ORG["soder"],
+        "meta": meta(),
+        "displayName": "Söderskolan",
+        "organisationType": "Skolenhet",
+        "schoolUnitCode": "99990002",
+        "schoolTypes": ["GR"],
+        "municipalityCode": HOME,
+        "parentOrganisation": {"id": ORG["kommun"]},
+    },
+    {
+        "id": ORG["larkan"],
+        "meta": meta(),
+        "displayName": "Lärkans friskola",
+        "organisationType": "Skolenhet",
+        "schoolUnitCode": "99990003",
+        "schoolTypes": ["FKLASS", "GR"],
+        "municipalityCode": HOME,
+        "parentOrganisation": {"id": ORG["friskola_ab"]},
+    },
 ]
 activities = [
-    {"id": f"act-{key}", "meta": meta(), "displayName": f"Undervisning {name}",
-     "organisation": {"id": ORG[key]}}
-    for key, name in (("norr", "Norrskolan"), ("soder", "Söderskolan"), ("larkan", "Lärkans friskola"))
+    {
+        "id": f"act-{key}",
+        "meta": meta(),
+        "displayName": f"Undervisning {name}",
+        "organisation": {"id": ORG[key]},
+    }
+    for key, name in (
+        ("norr", "Norrskolan"),
+        ("soder", "Söderskolan"),
+        ("larkan", "Lärkans friskola"),
+    )
 ]
 
 # key, given, family, birth, serial, register extras, enrolments [(school, type, year, start, end)],
 # absence(day) -> (valid, invalid) minutes
 CHILDREN = [
     ("alva", "Alva", "Ek", "20150312", "981", {}, [("norr", "GR", 5, "2022-08-17", None)], None),
-    ("bo", "Bo", "Lind", "20140521", "982", {}, [("norr", "GR", 6, "2021-08-17", None)],
-     lambda d: (0, 40)),
-    ("cleo", "Cleo", "Ström", "20130902", "983", {}, [("soder", "GR", 7, "2020-08-17", None)],
-     lambda d: (0, 300) if d.weekday() == 0 and d.day in (9, 16, 23) else (0, 0)),
-    ("dana", "Dana", "Falk", "20141130", "984", {}, [("soder", "GR", 6, "2021-08-17", None)],
-     lambda d: (70, 0)),
+    (
+        "bo",
+        "Bo",
+        "Lind",
+        "20140521",
+        "982",
+        {},
+        [("norr", "GR", 6, "2021-08-17", None)],
+        lambda d: (0, 40),
+    ),
+    (
+        "cleo",
+        "Cleo",
+        "Ström",
+        "20130902",
+        "983",
+        {},
+        [("soder", "GR", 7, "2020-08-17", None)],
+        lambda d: (0, 300) if d.weekday() == 0 and d.day in (9, 16, 23) else (0, 0),
+    ),
+    (
+        "dana",
+        "Dana",
+        "Falk",
+        "20141130",
+        "984",
+        {},
+        [("soder", "GR", 6, "2021-08-17", None)],
+        lambda d: (70, 0),
+    ),
     ("elias", "Elias", "Berg", "20190415", "985", {}, [], None),
     ("fanny", "Fanny", "Holm", "20201228", "986", {}, [], None),
     ("gustav", "Gustav", "Nyström", "20100101", "987", {}, [], None),
-    ("hugo", "Hugo", "Sand", "20120607", "988", {},
-     [("norr", "GR", 8, "2019-08-19", "2026-11-13"), ("soder", "GR", 8, "2026-11-16", None)],
-     lambda d: (30, 0) if d.day == 3 else (0, 0)),
-    ("ines", "Ines", "Vik", "20160819", "989", {}, [("larkan", "GR", 4, "2023-08-17", None)],
-     lambda d: (0, 0)),
-    ("juni", "Juni", "Åberg", "20110223", "991", {"skyddad_identitet": True},
-     [("soder", "GR", 9, "2017-08-17", None)], lambda d: (0, 120) if d.weekday() in (3, 4) else (0, 0)),
-    ("kim", "Kim", "Dahl", "20170310", "992", {}, [("norr", "GR", 3, "2023-08-17", "2026-11-06")],
-     lambda d: (0, 0)),
+    (
+        "hugo",
+        "Hugo",
+        "Sand",
+        "20120607",
+        "988",
+        {},
+        [("norr", "GR", 8, "2019-08-19", "2026-11-13"), ("soder", "GR", 8, "2026-11-16", None)],
+        lambda d: (30, 0) if d.day == 3 else (0, 0),
+    ),
+    (
+        "ines",
+        "Ines",
+        "Vik",
+        "20160819",
+        "989",
+        {},
+        [("larkan", "GR", 4, "2023-08-17", None)],
+        lambda d: (0, 0),
+    ),
+    (
+        "juni",
+        "Juni",
+        "Åberg",
+        "20110223",
+        "991",
+        {"skyddad_identitet": True},
+        [("soder", "GR", 9, "2017-08-17", None)],
+        lambda d: (0, 120) if d.weekday() in (3, 4) else (0, 0),
+    ),
+    (
+        "kim",
+        "Kim",
+        "Dahl",
+        "20170310",
+        "992",
+        {},
+        [("norr", "GR", 3, "2023-08-17", "2026-11-06")],
+        lambda d: (0, 0),
+    ),
     ("liv", "Liv", "Mark", "20160101", "993", {"municipality_code": "1280"}, [], None),
     ("max", "Max", "Rask", "20200505", "994", {"uppskjuten_skolplikt": True}, [], None),
 ]
@@ -130,15 +224,18 @@ def main() -> None:
             {"personnummer": pnr(b, s), "name": name, "address": home}
             for name, b, s in GUARDIANS[key]
         ]
-        children.append({
-            "personnummer": number, "name": f"{given} {family}",
-            "municipality_code": extra.get("municipality_code", HOME),
-            "address": None if extra.get("skyddad_identitet") else home,
-            "folkbokford_from": None,
-            "skyddad_identitet": extra.get("skyddad_identitet", False),
-            "uppskjuten_skolplikt": extra.get("uppskjuten_skolplikt", False),
-            "guardians": guardians,
-        })
+        children.append(
+            {
+                "personnummer": number,
+                "name": f"{given} {family}",
+                "municipality_code": extra.get("municipality_code", HOME),
+                "address": None if extra.get("skyddad_identitet") else home,
+                "folkbokford_from": None,
+                "skyddad_identitet": extra.get("skyddad_identitet", False),
+                "uppskjuten_skolplikt": extra.get("uppskjuten_skolplikt", False),
+                "guardians": guardians,
+            }
+        )
         if extra.get("skyddad_identitet"):
             children[-1]["guardians"] = [
                 {"personnummer": g["personnummer"], "name": g["name"], "address": None}
@@ -146,16 +243,28 @@ def main() -> None:
             ]
         if not enrolments:
             continue
-        persons.append({
-            "id": person_id(key), "meta": meta(), "givenName": given, "familyName": family,
-            "civicNo": {"value": number, "nationality": "SE"},
-            "securityMarking": "Skyddad folkbokföring" if extra.get("skyddad_identitet") else "Ingen",
-            "enrolments": [
-                {"enroledAt": {"id": ORG[school]}, "schoolType": kind, "schoolYear": year,
-                 "startDate": start, **({"endDate": end} if end else {})}
-                for school, kind, year, start, end in enrolments
-            ],
-        })
+        persons.append(
+            {
+                "id": person_id(key),
+                "meta": meta(),
+                "givenName": given,
+                "familyName": family,
+                "civicNo": {"value": number, "nationality": "SE"},
+                "securityMarking": "Skyddad folkbokföring"
+                if extra.get("skyddad_identitet")
+                else "Ingen",
+                "enrolments": [
+                    {
+                        "enroledAt": {"id": ORG[school]},
+                        "schoolType": kind,
+                        "schoolYear": year,
+                        "startDate": start,
+                        **({"endDate": end} if end else {}),
+                    }
+                    for school, kind, year, start, end in enrolments
+                ],
+            }
+        )
         for school, _, _, start, end in enrolments:
             if school == "larkan":
                 continue  # the independent school sends nothing for November
@@ -164,29 +273,51 @@ def main() -> None:
                 if not first <= day <= last:
                     continue
                 valid, invalid = (absence or (lambda d: (0, 0)))(day)
-                attendance.append({
-                    "activity": {"id": f"act-{school}"}, "student": {"id": person_id(key)},
-                    "startDate": day.isoformat(), "endDate": day.isoformat(),
-                    "attendanceSum": DAY_MINUTES - valid - invalid, "validAbsenceSum": valid,
-                    "invalidAbsenceSum": invalid, "otherAttendanceSum": 0,
-                    "reportedSum": DAY_MINUTES, "offeredSum": DAY_MINUTES,
-                })
+                attendance.append(
+                    {
+                        "activity": {"id": f"act-{school}"},
+                        "student": {"id": person_id(key)},
+                        "startDate": day.isoformat(),
+                        "endDate": day.isoformat(),
+                        "attendanceSum": DAY_MINUTES - valid - invalid,
+                        "validAbsenceSum": valid,
+                        "invalidAbsenceSum": invalid,
+                        "otherAttendanceSum": 0,
+                        "reportedSum": DAY_MINUTES,
+                        "offeredSum": DAY_MINUTES,
+                    }
+                )
     # A pupil from another municipality at Norrskolan: not ours to monitor.
-    persons.append({
-        "id": person_id("other"), "meta": meta(), "givenName": "Otto", "familyName": "Utsocken",
-        "civicNo": {"value": pnr("20140707", "995"), "nationality": "SE"},
-        "securityMarking": "Ingen",
-        "enrolments": [{"enroledAt": {"id": ORG["norr"]}, "schoolType": "GR", "schoolYear": 6,
-                        "startDate": "2021-08-17"}],
-    })
+    persons.append(
+        {
+            "id": person_id("other"),
+            "meta": meta(),
+            "givenName": "Otto",
+            "familyName": "Utsocken",
+            "civicNo": {"value": pnr("20140707", "995"), "nationality": "SE"},
+            "securityMarking": "Ingen",
+            "enrolments": [
+                {
+                    "enroledAt": {"id": ORG["norr"]},
+                    "schoolType": "GR",
+                    "schoolYear": 6,
+                    "startDate": "2021-08-17",
+                }
+            ],
+        }
+    )
 
     def write(path: Path, body: dict) -> None:
         path.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
-    write(HERE / "folkbokforing.json", {
-        "about": "Synthetic people only. See README.md.", "municipality_code": HOME,
-        "children": children,
-    })
+    write(
+        HERE / "folkbokforing.json",
+        {
+            "about": "Synthetic people only. See README.md.",
+            "municipality_code": HOME,
+            "children": children,
+        },
+    )
     write(HERE / "ss12000" / "organisations.json", {"data": organisations, "pageToken": None})
     write(HERE / "ss12000" / "persons.json", {"data": persons, "pageToken": None})
     write(HERE / "ss12000" / "activities.json", {"data": activities, "pageToken": None})

@@ -59,7 +59,9 @@ def compulsory_period(
     years = ruleset.years_of_compulsory_school + (1 if special_school else 0)
     start_month, start_day = ruleset.start_month_day
     end_month, end_day = ruleset.end_month_day
-    return Period(date(start_year, start_month, start_day), date(start_year + years, end_month, end_day))
+    return Period(
+        date(start_year, start_month, start_day), date(start_year + years, end_month, end_day)
+    )
 
 
 def is_school_day(day: date) -> bool:

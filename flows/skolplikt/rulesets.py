@@ -112,7 +112,5 @@ def ruleset_for_month(month: str, rulesets: tuple[Ruleset, ...] = RULESETS) -> R
     first_day = date(year, number, 1)
     in_force = [r for r in rulesets if r.effective_from <= first_day]
     if not in_force:
-        raise RulesetError(
-            RULESET_MONTH_BEFORE_FIRST, f"No rule set is in force for {month}."
-        )
+        raise RulesetError(RULESET_MONTH_BEFORE_FIRST, f"No rule set is in force for {month}.")
     return max(in_force, key=lambda r: r.effective_from)

@@ -185,16 +185,17 @@ def _schools(organisations: list[Organisation], ruleset: Ruleset) -> dict[str, S
     schools = {}
     for org in organisations:
         parent = by_id.get(org.parentOrganisation.id) if org.parentOrganisation else None
-        principal = parent if parent and parent.organisationType == ORGANISATION_TYPE_PRINCIPAL else None
+        principal = (
+            parent if parent and parent.organisationType == ORGANISATION_TYPE_PRINCIPAL else None
+        )
         number = (principal.organisationNumber or "") if principal else ""
         schools[org.id] = School(
             id=org.id,
             name=org.displayName,
             school_unit_code=org.schoolUnitCode,
             principal=principal.displayName if principal else None,
-            independent=bool(principal) and not number.replace("-", "").startswith(
-                ruleset.municipal_principal_prefix
-            ),
+            independent=bool(principal)
+            and not number.replace("-", "").startswith(ruleset.municipal_principal_prefix),
         )
     return schools
 

@@ -102,9 +102,7 @@ def _validate_all(model: type[M], records: Iterable[Any], *, where: str) -> list
 def _list_body(body: Any, *, where: str) -> tuple[list[Any], str | None]:
     """Return (data, pageToken) of a standard list answer, or raise ``SS12000_MALFORMED``."""
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        raise Ss12000Error(
-            SS12000_MALFORMED, f'{where}: expected an object with a "data" list.'
-        )
+        raise Ss12000Error(SS12000_MALFORMED, f'{where}: expected an object with a "data" list.')
     token = body.get("pageToken")
     if token is not None and not isinstance(token, str):
         raise Ss12000Error(SS12000_MALFORMED, f"{where}: pageToken must be a string or null.")
@@ -269,9 +267,7 @@ class HttpSs12000Source:
                 f"(HTTP {response.status_code}); the answer would be incomplete.",
             )
         if response.status_code != 200:
-            raise Ss12000Error(
-                SS12000_HTTP_STATUS, f"GET {path}: HTTP {response.status_code}."
-            )
+            raise Ss12000Error(SS12000_HTTP_STATUS, f"GET {path}: HTTP {response.status_code}.")
         try:
             return response.json()
         except ValueError:
@@ -293,7 +289,9 @@ class HttpSs12000Source:
         raise Ss12000Error(SS12000_PAGING_LOOP, f"GET {path}: more than {MAX_PAGES} pages.")
 
     def organisations(self) -> list[Organisation]:
-        return _validate_all(Organisation, self._get_all("/organisations", {}), where="organisations")
+        return _validate_all(
+            Organisation, self._get_all("/organisations", {}), where="organisations"
+        )
 
     def persons(self) -> list[Person]:
         return _validate_all(Person, self._get_all("/persons", {}), where="persons")
