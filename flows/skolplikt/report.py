@@ -10,6 +10,7 @@ own access checks (phase 2).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from flows.skolplikt.scan import FlaggedChild, ScanResult, _jsonable
@@ -74,8 +75,10 @@ def absence_report_data(
     ``{"date", "school", "action"}``. ``earlier_cases`` are the municipality's earlier
     skolplikt cases for the child (``{"reference", "month", "outcome"}``), passed in by the
     caller because the case history lives in the core, not in the sources.
+
+    This is case material, shown only inside the case: it is not redacted.
     """
-    entry = _jsonable(child)
+    entry = _jsonable(asdict(child))
     return {
         "month": result.month,
         "ruleset_version": result.ruleset_version,
@@ -89,7 +92,7 @@ def absence_report_data(
         },
         "reasons": list(child.reasons),
         "reason_labels": [REASON_LABELS_SV[r] for r in child.reasons],
-        "schools": [_jsonable(s) for s in child.schools],
+        "schools": [_jsonable(asdict(s)) for s in child.schools],
         "placements": entry["placements"],
         "figures": entry["absence"],
         "pattern_by_week": entry["absence"]["weeks"] if child.absence else [],

@@ -24,17 +24,42 @@ def pnr(birth: str, serial: str = "981") -> str:
 
 def organisations() -> list[dict]:
     return [
-        {"id": MUNICIPAL, "displayName": "Testkommun", "organisationType": "Huvudman",
-         "organisationNumber": "2120009999"},
-        {"id": INDEPENDENT_PRINCIPAL, "displayName": "Testfriskolor AB",
-         "organisationType": "Huvudman", "organisationNumber": "5599999999"},
-        {"id": SCHOOL_A, "displayName": "A-skolan", "organisationType": "Skolenhet",
-         "schoolUnitCode": "11110001", "schoolTypes": ["GR"], "parentOrganisation": {"id": MUNICIPAL}},
-        {"id": SCHOOL_B, "displayName": "B-skolan", "organisationType": "Skolenhet",
-         "schoolUnitCode": "11110002", "schoolTypes": ["GR"], "parentOrganisation": {"id": MUNICIPAL}},
-        {"id": SCHOOL_FREE, "displayName": "Friskolan", "organisationType": "Skolenhet",
-         "schoolUnitCode": "11110003", "schoolTypes": ["GR"],
-         "parentOrganisation": {"id": INDEPENDENT_PRINCIPAL}},
+        {
+            "id": MUNICIPAL,
+            "displayName": "Testkommun",
+            "organisationType": "Huvudman",
+            "organisationNumber": "2120009999",
+        },
+        {
+            "id": INDEPENDENT_PRINCIPAL,
+            "displayName": "Testfriskolor AB",
+            "organisationType": "Huvudman",
+            "organisationNumber": "5599999999",
+        },
+        {
+            "id": SCHOOL_A,
+            "displayName": "A-skolan",
+            "organisationType": "Skolenhet",
+            "schoolUnitCode": "11110001",
+            "schoolTypes": ["GR"],
+            "parentOrganisation": {"id": MUNICIPAL},
+        },
+        {
+            "id": SCHOOL_B,
+            "displayName": "B-skolan",
+            "organisationType": "Skolenhet",
+            "schoolUnitCode": "11110002",
+            "schoolTypes": ["GR"],
+            "parentOrganisation": {"id": MUNICIPAL},
+        },
+        {
+            "id": SCHOOL_FREE,
+            "displayName": "Friskolan",
+            "organisationType": "Skolenhet",
+            "schoolUnitCode": "11110003",
+            "schoolTypes": ["GR"],
+            "parentOrganisation": {"id": INDEPENDENT_PRINCIPAL},
+        },
     ]
 
 
@@ -53,8 +78,14 @@ def enrolment(school: str, start: str, end: str | None = None, **extra) -> dict:
 
 
 def person(pid: str, number: str, enrolments: list[dict], marking: str = "Ingen") -> dict:
-    return {"id": pid, "givenName": "Test", "familyName": pid, "securityMarking": marking,
-            "civicNo": {"value": number}, "enrolments": enrolments}
+    return {
+        "id": pid,
+        "givenName": "Test",
+        "familyName": pid,
+        "securityMarking": marking,
+        "civicNo": {"value": number},
+        "enrolments": enrolments,
+    }
 
 
 def school_days(start: date, end: date) -> list[date]:
@@ -68,20 +99,35 @@ def school_days(start: date, end: date) -> list[date]:
 
 def day_record(pid: str, school: str, day: date, *, valid=0, invalid=0, offered=DAY, activity=None):
     return {
-        "activity": {"id": activity or f"act-{school}"}, "student": {"id": pid},
-        "startDate": day.isoformat(), "endDate": day.isoformat(),
-        "attendanceSum": offered - valid - invalid, "validAbsenceSum": valid,
-        "invalidAbsenceSum": invalid, "reportedSum": offered, "offeredSum": offered,
+        "activity": {"id": activity or f"act-{school}"},
+        "student": {"id": pid},
+        "startDate": day.isoformat(),
+        "endDate": day.isoformat(),
+        "attendanceSum": offered - valid - invalid,
+        "validAbsenceSum": valid,
+        "invalidAbsenceSum": invalid,
+        "reportedSum": offered,
+        "offeredSum": offered,
     }
 
 
 def child(number: str, name: str = "Test Barn", **extra) -> dict:
     body = {
-        "personnummer": number, "name": name, "municipality_code": HOME,
+        "personnummer": number,
+        "name": name,
+        "municipality_code": HOME,
         "address": {"street": "Testgatan 1", "postal_code": "999 99", "locality": "Teststad"},
-        "guardians": [{"personnummer": pnr("19800101", "982"), "name": "Vårdnadshavare Ett",
-                       "address": {"street": "Testgatan 1", "postal_code": "999 99",
-                                   "locality": "Teststad"}}],
+        "guardians": [
+            {
+                "personnummer": pnr("19800101", "982"),
+                "name": "Vårdnadshavare Ett",
+                "address": {
+                    "street": "Testgatan 1",
+                    "postal_code": "999 99",
+                    "locality": "Teststad",
+                },
+            }
+        ],
     }
     return {**body, **extra}
 

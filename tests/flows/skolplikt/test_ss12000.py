@@ -92,8 +92,11 @@ def test_file_source_school_without_records_answers_empty_not_error(source_dir):
         ("{", SS12000_MALFORMED),
         ('[{"id": "x"}]', SS12000_MALFORMED),
         ('{"data": [{"id": "x"}]}', SS12000_INVALID),
-        ('{"data": [{"id": "p", "givenName": "A", "familyName": "B", '
-         '"civicNo": {"value": "2015"}}]}', SS12000_INVALID),
+        (
+            '{"data": [{"id": "p", "givenName": "A", "familyName": "B", '
+            '"civicNo": {"value": "2015"}}]}',
+            SS12000_INVALID,
+        ),
     ],
 )
 def test_file_source_bad_files_raise_named_errors(source_dir, content, code):
@@ -121,9 +124,10 @@ def test_attendance_naming_an_unknown_activity_is_invalid(source_dir):
 def test_http_pages_through_and_equals_the_file_source(source_dir):
     """With limit 3 the client follows pageToken to the end and gets what the files hold."""
     file_source = FileSs12000Source(source_dir)
-    with Ss12000TestServer(source_dir) as server, HttpSs12000Source(
-        base_url=server.url, limit=3
-    ) as client:
+    with (
+        Ss12000TestServer(source_dir) as server,
+        HttpSs12000Source(base_url=server.url, limit=3) as client,
+    ):
         persons = client.persons()
         organisations = client.organisations()
         week = client.aggregated_attendance(
@@ -140,14 +144,17 @@ def test_http_pages_through_and_equals_the_file_source(source_dir):
 
 def test_http_follow_up_pages_send_only_the_token_and_limit(source_dir):
     """A pageToken is combined with limit only, as the standard requires."""
-    with Ss12000TestServer(source_dir) as server, HttpSs12000Source(
-        base_url=server.url, limit=2
-    ) as client:
+    with (
+        Ss12000TestServer(source_dir) as server,
+        HttpSs12000Source(base_url=server.url, limit=2) as client,
+    ):
         client.aggregated_attendance(organisation=SCHOOL_A, start_date=NOV[0], end_date=NOV[0])
     first, *rest = [q for path, q, _ in server.requests if path == "/aggregatedAttendance"]
     assert first == {
-        "startDate": ["2026-11-02"], "endDate": ["2026-11-02"],
-        "organisation": [SCHOOL_A], "limit": ["2"],
+        "startDate": ["2026-11-02"],
+        "endDate": ["2026-11-02"],
+        "organisation": [SCHOOL_A],
+        "limit": ["2"],
     }
     assert rest and all(set(q) == {"pageToken", "limit"} for q in rest)
 
@@ -184,9 +191,10 @@ def test_http_malformed_json_is_a_named_error(source_dir):
 
 def test_http_missing_page_is_not_a_short_answer(source_dir):
     """When the next page is gone (404 for the token), the whole read fails."""
-    with Ss12000TestServer(source_dir) as server, HttpSs12000Source(
-        base_url=server.url, limit=2
-    ) as client:
+    with (
+        Ss12000TestServer(source_dir) as server,
+        HttpSs12000Source(base_url=server.url, limit=2) as client,
+    ):
         server.lose_pages = True
         with pytest.raises(Ss12000Error) as info:
             client.persons()
@@ -195,9 +203,10 @@ def test_http_missing_page_is_not_a_short_answer(source_dir):
 
 def test_http_timeout_is_a_named_error(source_dir):
     """A server slower than the timeout raises SS12000_TIMEOUT."""
-    with Ss12000TestServer(source_dir) as server, HttpSs12000Source(
-        base_url=server.url, timeout=0.2
-    ) as client:
+    with (
+        Ss12000TestServer(source_dir) as server,
+        HttpSs12000Source(base_url=server.url, timeout=0.2) as client,
+    ):
         server.delay = 1.0
         with pytest.raises(Ss12000Error) as info:
             client.organisations()
