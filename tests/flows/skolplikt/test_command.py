@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,3 +124,29 @@ def test_demo_people_have_valid_synthetic_personnummer():
     persons = json.loads((DEMO / "ss12000" / "persons.json").read_text())["data"]
     numbers += [p["civicNo"]["value"] for p in persons]
     assert numbers and all(is_valid_personnummer(n) for n in numbers)
+
+
+def test_command_line_exit_status_2_without_traceback(tmp_path):
+    """Run as a program, a malformed file exits 2 with the message and no traceback."""
+    source = tmp_path / "demo"
+    shutil.copytree(DEMO, source)
+    (source / "ss12000" / "persons.json").write_text("{")
+    root = DEMO.parents[1]
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(root / "manage.py"),
+            "skolplikt_scan",
+            "--month",
+            "2026-11",
+            "--source",
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=60,
+    )
+    assert completed.returncode == 2
+    assert "SS12000_MALFORMED" in completed.stderr
+    assert "Traceback" not in completed.stderr

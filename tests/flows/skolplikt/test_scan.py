@@ -7,8 +7,10 @@ and 30 (49). Each test day is scheduled 300 minutes, so a whole month is 6 300 m
 import json
 from datetime import date
 
+import pytest
+
 from flows.skolplikt.connectors.population import FilePopulationRegister
-from flows.skolplikt.connectors.ss12000 import FileSs12000Source
+from flows.skolplikt.connectors.ss12000 import SS12000_INVALID, FileSs12000Source, Ss12000Error
 from flows.skolplikt.report import PROTECTED_NAME, absence_report_data, redact_child, scan_list
 from flows.skolplikt.scan import (
     MISSING_PUPIL_ABSENT_FROM_REPORT,
@@ -476,3 +478,15 @@ def test_absence_report_data_has_pattern_actions_and_earlier_cases(tmp_path):
     assert report["earlier_cases"][0]["reference"] == "BSN 2026/12"
     assert report["ruleset_version"] == "skolplikt-2026-01"
     assert report["reason_labels"] == ["Frånvaro över tröskelvärdet"]
+
+
+def test_enrolment_at_an_unknown_school_unit_is_an_error(tmp_path):
+    """An enrolment naming a school unit missing from organisations is SS12000_INVALID."""
+    with pytest.raises(Ss12000Error) as info:
+        run(
+            tmp_path,
+            children=[child(PUPIL)],
+            persons=[person("p1", PUPIL, [enrolment("school-x", "2022-08-17")])],
+            attendance=[],
+        )
+    assert info.value.code == SS12000_INVALID

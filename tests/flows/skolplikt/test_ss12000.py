@@ -1,9 +1,11 @@
 """SS 12000 sources: the file-backed one and the HTTP client against a real local server."""
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from flows.skolplikt.connectors.population import FilePopulationRegister
 from flows.skolplikt.connectors.ss12000 import (
     SS12000_FILE_MISSING,
     SS12000_HTTP_STATUS,
@@ -17,6 +19,7 @@ from flows.skolplikt.connectors.ss12000 import (
     Ss12000Error,
     Ss12000Source,
 )
+from flows.skolplikt.scan import scan
 from municipality.runtime import free_port
 from tests.flows.skolplikt.builders import (
     SCHOOL_A,
@@ -219,3 +222,19 @@ def test_http_unreachable_server_is_a_named_error():
         with pytest.raises(Ss12000Error) as info:
             client.organisations()
     assert info.value.code == SS12000_UNREACHABLE
+
+
+def test_scan_over_http_equals_scan_over_files():
+    """The demo month scanned through the HTTP client (limit 4) gives the file scan's result."""
+    demo = Path(__file__).resolve().parents[3] / "data" / "skolplikt"
+    register = FilePopulationRegister(demo)
+    expected = scan(month="2026-11", register=register, ss12000=FileSs12000Source(demo / "ss12000"))
+    with (
+        Ss12000TestServer(demo / "ss12000") as server,
+        HttpSs12000Source(base_url=server.url, limit=4) as client,
+    ):
+        over_http = scan(month="2026-11", register=register, ss12000=client)
+    assert over_http == expected
+    attendance_calls = [q for path, q, _ in server.requests if path == "/aggregatedAttendance"]
+    # Three school units with pupils of ours, 21 school days each, first pages only counted.
+    assert len([q for q in attendance_calls if "pageToken" not in q]) == 3 * 21
