@@ -31,8 +31,8 @@ def redact_child(child: dict[str, Any]) -> dict[str, Any]:
     """Return a copy of a flagged child (``as_dict`` form) safe for a list.
 
     For a protected child: name and address are removed, the personnummer is masked to
-    ``YYYYMMDD-****``, the guardians are reduced to their number, and the SS 12000 id is
-    dropped (it would let a reader look the child up in a school system).
+    ``YYYYMMDD-****``, the guardians are reduced to their number, the SS 12000 id is dropped
+    (it would let a reader look the child up in a school system) and so are the schools.
     """
     result = dict(child)
     if not child.get("protected"):
@@ -42,7 +42,26 @@ def redact_child(child: dict[str, Any]) -> dict[str, Any]:
     result["personnummer"] = parse_personnummer(child["personnummer"]).mask()
     result["guardians"] = [{"name": PROTECTED_NAME, "address": None} for _ in child["guardians"]]
     result["ss12000_person_id"] = None
+    # The school a protected child attends tells where the child is: left out as well.
+    result["placements"] = [
+        {**p, "school": _redacted_school(p["school"])} for p in child["placements"]
+    ]
+    result["missing_reports"] = [
+        {**m, "school": _redacted_school(m["school"])} for m in child["missing_reports"]
+    ]
+    if child.get("absence"):
+        result["absence"] = {**child["absence"], "schools_counted": []}
     return result
+
+
+def _redacted_school(school: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": None,
+        "name": PROTECTED_NAME,
+        "school_unit_code": None,
+        "principal": None,
+        "independent": school["independent"],
+    }
 
 
 def scan_list(result: ScanResult) -> dict[str, Any]:

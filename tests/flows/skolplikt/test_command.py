@@ -56,6 +56,9 @@ def test_json_output_redacts_the_protected_child(capsys):
     assert len(protected) == 1
     assert protected[0]["personnummer"] == "20110223-****"
     assert protected[0]["name"] == "Skyddad identitet"
+    entry = json.dumps(protected[0], ensure_ascii=False)
+    assert "Söderskolan" not in entry and "99990002" not in entry
+    assert protected[0]["absence"]["unexcused_minutes"] == 960  # figures stay
     assert "Åberg" not in json.dumps(data, ensure_ascii=False)
 
 
