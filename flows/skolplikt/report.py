@@ -17,6 +17,12 @@ from flows.skolplikt.scan import FlaggedChild, ScanResult, _jsonable
 from municipality.personnummer import parse_personnummer
 
 PROTECTED_NAME = "Skyddad identitet"
+HINT_LABELS_SV = {
+    "highest_grade_probably_completed": (
+        "Obs: har troligen gått ut högsta årskursen (skolplikten upphör då, 7 kap. 14 § "
+        "skollagen); kontrollera med skolan"
+    ),
+}
 WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag")
 
 REASON_LABELS_SV = {

@@ -61,6 +61,14 @@ REASON_ABSENCE = "absence"
 REASON_REPORT_MISSING = "report_missing"
 REASONS = (REASON_NOT_ENROLLED, REASON_PLACEMENT_GAP, REASON_ABSENCE, REASON_REPORT_MISSING)
 
+# Hints for the caseworker, never a reason to leave a child unflagged.
+# The child's last enrolment was the highest grade and ended at a spring term's end: the
+# pupil has probably gone out of the highest grade, which ends compulsory school early
+# (7 kap. 14 §). Not applied automatically: a grade-9 enrolment also ends when a pupil moves,
+# and a child wrongly left out of the scan is the worst error this robot can make.
+HINT_HIGHEST_GRADE_COMPLETED = "highest_grade_probably_completed"
+HIGHEST_SCHOOL_YEAR = {"GR": 9, "GRS": 9, "SAM": 9, "SP": 10}
+
 # Why a school's report is missing for a pupil.
 MISSING_SCHOOL_SILENT = "school_reported_nothing"  # no attendance for anyone that month
 MISSING_PUPIL_ABSENT_FROM_REPORT = "pupil_not_in_report"  # others reported, not this pupil
@@ -138,6 +146,7 @@ class FlaggedChild:
     missing_reports: tuple[MissingReport, ...] = ()
     absence: AbsenceFigures | None = None
     ss12000_person_id: str | None = None
+    hints: tuple[str, ...] = ()
 
     @property
     def schools(self) -> tuple[School, ...]:
@@ -198,6 +207,22 @@ def _schools(organisations: list[Organisation], ruleset: Ruleset) -> dict[str, S
             and not number.replace("-", "").startswith(ruleset.municipal_principal_prefix),
         )
     return schools
+
+
+def _hints(person: Person | None, window: Period) -> tuple[str, ...]:
+    if person is None:
+        return ()
+    ended = [e for e in person.enrolments if not e.cancelled and e.endDate]
+    if not ended:
+        return ()
+    last = max(ended, key=lambda e: e.endDate)
+    if (
+        HIGHEST_SCHOOL_YEAR.get(last.schoolType) == last.schoolYear
+        and last.endDate.month == 6
+        and last.endDate < window.end
+    ):
+        return (HINT_HIGHEST_GRADE_COMPLETED,)
+    return ()
 
 
 def _relevant_enrolments(person: Person | None, window: Period) -> list[tuple[Enrolment, Period]]:
@@ -365,6 +390,7 @@ def _child_result(
         "compulsory_from": compulsory.start,
         "compulsory_until": compulsory.end,
         "ss12000_person_id": person.id if person else None,
+        "hints": _hints(person, window),
     }
     enrolments = _relevant_enrolments(person, window)
     if not enrolments:

@@ -13,6 +13,7 @@ from flows.skolplikt.connectors.population import FilePopulationRegister
 from flows.skolplikt.connectors.ss12000 import SS12000_INVALID, FileSs12000Source, Ss12000Error
 from flows.skolplikt.report import PROTECTED_NAME, absence_report_data, redact_child, scan_list
 from flows.skolplikt.scan import (
+    HINT_HIGHEST_GRADE_COMPLETED,
     MISSING_PUPIL_ABSENT_FROM_REPORT,
     MISSING_SCHOOL_SILENT,
     REASON_ABSENCE,
@@ -490,3 +491,28 @@ def test_enrolment_at_an_unknown_school_unit_is_an_error(tmp_path):
             attendance=[],
         )
     assert info.value.code == SS12000_INVALID
+
+
+def test_child_who_left_grade_9_in_june_is_still_flagged_with_a_hint(tmp_path):
+    """Born 2011 (compulsory until June 2027), grade 9 ended 12 June 2026: not_enrolled in
+    November, with a hint that the highest grade was probably completed (7 kap. 14 §)."""
+    number = pnr("20110505")
+    enrolments = [enrolment(SCHOOL_A, "2017-08-17", "2026-06-12", schoolYear=9)]
+    result = run(
+        tmp_path,
+        children=[child(number)],
+        persons=[person("p1", number, enrolments)],
+        attendance=[],
+    )
+    flagged = result.flagged[0]
+    assert flagged.reasons == (REASON_NOT_ENROLLED,)
+    assert flagged.hints == (HINT_HIGHEST_GRADE_COMPLETED,)
+
+
+def test_grade_8_enrolment_ending_gives_no_hint(tmp_path):
+    """A grade-8 enrolment that ended in June gives not_enrolled without the hint."""
+    enrolments = [enrolment(SCHOOL_A, "2017-08-17", "2026-06-12", schoolYear=8)]
+    result = run(
+        tmp_path, children=[child(PUPIL)], persons=[person("p1", PUPIL, enrolments)], attendance=[]
+    )
+    assert result.flagged[0].hints == ()

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from flows.skolplikt.connectors.population import FilePopulationRegister, PopulationRegisterError
 from flows.skolplikt.connectors.ss12000 import FileSs12000Source, Ss12000Error
-from flows.skolplikt.report import REASON_LABELS_SV, scan_list
+from flows.skolplikt.report import HINT_LABELS_SV, REASON_LABELS_SV, scan_list
 from flows.skolplikt.rulesets import RulesetError
 from flows.skolplikt.scan import scan
 
@@ -83,6 +83,7 @@ class Command(BaseCommand):
             marker = " [skyddad identitet]" if child["protected"] else ""
             lines.append(f"{child['personnummer']} {child['name']}{marker}")
             lines.append("  " + "; ".join(REASON_LABELS_SV[r] for r in child["reasons"]))
+            lines.extend("  " + HINT_LABELS_SV[h] for h in child["hints"])
             for placement in child["placements"]:
                 kind = "fristående" if placement["school"]["independent"] else "kommunal"
                 lines.append(
