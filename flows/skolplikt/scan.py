@@ -21,6 +21,9 @@ Reasons, one child may have several:
   child during the enrolment. Never read as "no absence"; figures from the other
   enrolments are still given.
 
+``hints`` add what the caseworker should check (e.g. a grade-9 enrolment that ended in June)
+without ever removing a flag.
+
 Holiday months (July) are not checked at all: schools offer no time, and children move between
 enrolments over the summer; August catches a child who did not start.
 """
