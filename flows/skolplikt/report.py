@@ -77,12 +77,12 @@ def scan_list(result: ScanResult) -> dict[str, Any]:
     return data
 
 
-def _weekday_pattern(child: FlaggedChild) -> list[dict[str, Any]]:
-    if not child.absence:
+def _weekday_pattern(absence: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not absence:
         return []
     return [
         {"weekday": WEEKDAYS_SV[i], "unexcused_minutes": minutes}
-        for i, minutes in enumerate(child.absence.unexcused_minutes_by_weekday)
+        for i, minutes in enumerate(absence["unexcused_minutes_by_weekday"])
     ]
 
 
@@ -103,25 +103,53 @@ def absence_report_data(
 
     This is case material, shown only inside the case: it is not redacted.
     """
-    entry = _jsonable(asdict(child))
+    return report_from_entry(
+        _jsonable(asdict(child)),
+        month=result.month,
+        ruleset_version=result.ruleset_version,
+        thresholds=result.thresholds,
+        school_actions=school_actions,
+        earlier_cases=earlier_cases,
+    )
+
+
+def report_from_entry(
+    entry: dict[str, Any],
+    *,
+    month: str,
+    ruleset_version: str,
+    thresholds: dict[str, Any],
+    school_actions: Iterable[dict[str, Any]] = (),
+    earlier_cases: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The absence report from a flagged child in its JSON form (as a case stores it).
+
+    The same data as ``absence_report_data``; the case keeps the finding as JSON, so the
+    flow and the case page build the report from that without scanning again.
+    """
+    schools: dict[str, dict[str, Any]] = {}
+    for placement in entry["placements"]:
+        schools.setdefault(placement["school"]["id"], placement["school"])
+    absence = entry.get("absence")
     return {
-        "month": result.month,
-        "ruleset_version": result.ruleset_version,
-        "thresholds": result.thresholds,
+        "month": month,
+        "ruleset_version": ruleset_version,
+        "thresholds": thresholds,
         "child": {
             "personnummer": entry["personnummer"],
             "name": entry["name"],
-            "protected": child.protected,
+            "protected": entry["protected"],
             "compulsory_from": entry["compulsory_from"],
             "compulsory_until": entry["compulsory_until"],
         },
-        "reasons": list(child.reasons),
-        "reason_labels": [REASON_LABELS_SV[r] for r in child.reasons],
-        "schools": [_jsonable(asdict(s)) for s in child.schools],
+        "reasons": list(entry["reasons"]),
+        "reason_labels": [REASON_LABELS_SV[r] for r in entry["reasons"]],
+        "hint_labels": [HINT_LABELS_SV[h] for h in entry.get("hints", [])],
+        "schools": list(schools.values()),
         "placements": entry["placements"],
-        "figures": entry["absence"],
-        "pattern_by_week": entry["absence"]["weeks"] if child.absence else [],
-        "pattern_by_weekday": _weekday_pattern(child),
+        "figures": absence,
+        "pattern_by_week": absence["weeks"] if absence else [],
+        "pattern_by_weekday": _weekday_pattern(absence),
         "missing_reports": entry["missing_reports"],
         "gap_school_days": entry["gap_school_days"],
         "school_actions": sorted(

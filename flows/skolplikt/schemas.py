@@ -102,3 +102,28 @@ class AggregatedAttendance(_Standard):
     otherAttendanceSum: int = Field(default=0, ge=0)
     reportedSum: int = Field(default=0, ge=0)
     offeredSum: int = Field(default=0, ge=0)
+
+
+# ---------------------------------------------------------------- the run endpoint's body and answer
+
+
+class RunIn(BaseModel):
+    """POST /api/v1/runs/skolplikt/: which month to scan."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    month: str = Field(description="The month to scan, YYYY-MM", examples=["2026-11"])
+
+
+class RunOut(BaseModel):
+    """What a scan run did: counts and case ids, never a name or a personnummer."""
+
+    month: str
+    ruleset_version: str
+    checked: bool
+    children_of_compulsory_age: int
+    flagged: int
+    opened: list[int]
+    existing: list[int]
+    conflicts: list[str]
+    schools_without_report: list[str]

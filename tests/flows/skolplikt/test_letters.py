@@ -46,6 +46,7 @@ def _context(flagged, result, addressee, **extra):
             "outcome": extra.pop("outcome", "injunction"),
         },
         "addressee": addressee,
+        "letter_decision": None,
         "guardians": guardians,
         "child": {
             "name": flagged.name,
