@@ -210,7 +210,7 @@ def earlier_cases(case: Case) -> list[dict[str, Any]]:
             process=PROCESS.slug, parties__role="child", parties__personnummer=child
         )
         .exclude(pk=case.pk)
-        .order_by("created_at", "pk")
+        .order_by("received_at", "pk")
         .distinct()
     )
     for other in others:

@@ -44,11 +44,15 @@ def run(api_post, month=MONTH, *, auth=DEMO_SKOLPLIKT_TOKEN):
     return api_post(RUN_PATH, {"month": month}, auth=auth)
 
 
-def case_of(number: str):
+def case_of(number: str, month: str = MONTH):
+    """The child's case of `month`."""
     from approvals.models import Case
 
     return Case.objects.get(
-        process="skolplikt", parties__role="child", parties__personnummer=number
+        process="skolplikt",
+        parties__role="child",
+        parties__personnummer=number,
+        data__month=month,
     )
 
 

@@ -88,7 +88,10 @@ def test_run_opens_one_case_per_flagged_child_then_nothing_new(org, api_post):
     for case in cases:
         assert case.received_by == robot
         assert case.unit.code == "bsn-elevhalsa" and case.public_authority
-        assert case.data["month"] == MONTH and case.data["reason"] in case.payload["finding"]["reasons"]
+        assert (
+            case.data["month"] == MONTH
+            and case.data["reason"] in case.payload["finding"]["reasons"]
+        )
         pnr = case.payload["finding"]["personnummer"]
         assert case.external_ref == external_ref_for(month=MONTH, personnummer=pnr)
         assert pnr not in case.external_ref
@@ -139,10 +142,14 @@ def test_protected_childs_parties_carry_no_names(org, api_post):
 def test_corrected_source_is_a_conflict_not_an_overwrite(org, api_post, settings, tmp_path):
     """After the register changed, a re-run does not overwrite the case: it reports a conflict."""
     run(api_post)
-    case = Case.objects.get(process="skolplikt", parties__personnummer=BO_LIND, parties__role="child")
+    case = Case.objects.get(
+        process="skolplikt", parties__personnummer=BO_LIND, parties__role="child"
+    )
 
     def rename(register):
-        next(c for c in register["children"] if c["personnummer"] == BO_LIND)["name"] = "Bo Lindqvist"
+        next(c for c in register["children"] if c["personnummer"] == BO_LIND)["name"] = (
+            "Bo Lindqvist"
+        )
 
     settings.SKOLPLIKT_SOURCE_DIR = str(source_with(tmp_path, edit=rename))
     response = run(api_post)
