@@ -282,8 +282,13 @@ def _flags(report: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _summary(report: dict[str, Any]) -> str:
-    """The inbox line: reasons and the figure behind them; never a name or an address."""
-    parts = list(report["reason_labels"])
+    """The inbox line: the child's name, the reasons and the figures behind them.
+
+    For a protected child no name (the inbox template marks the row instead); never an
+    address, a personnummer or a school for any child.
+    """
+    parts = [] if report["child"]["protected"] else [report["child"]["name"]]
+    parts += report["reason_labels"]
     figures = report["figures"]
     if figures and REASON_ABSENCE in report["reasons"]:
         parts.append(
