@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -60,17 +61,23 @@ class ScanRunError(Exception):
 # ---------------------------------------------------------------- the scan as a robot
 
 
+def _setting(name: str) -> str:
+    """A Django setting, else the environment variable of that name (the runner's), else ""."""
+    return str(getattr(settings, name, "") or os.environ.get(name, ""))
+
+
 def sources():
     """The population register and SS 12000 source, from the settings at call time.
 
     ``SKOLPLIKT_SOURCE_DIR`` (default: the shipped data/skolplikt) holds folkbokforing.json
     and, unless ``SKOLPLIKT_SS12000_URL`` names an SS 12000 API (token in
-    ``SKOLPLIKT_SS12000_TOKEN``), the ss12000/ JSON files.
+    ``SKOLPLIKT_SS12000_TOKEN``), the ss12000/ JSON files. Each is a Django setting or,
+    since the core's settings do not name them, an environment variable.
     """
-    directory = Path(getattr(settings, "SKOLPLIKT_SOURCE_DIR", "") or DEFAULT_SOURCE_DIR)
-    url = getattr(settings, "SKOLPLIKT_SS12000_URL", "")
+    directory = Path(_setting("SKOLPLIKT_SOURCE_DIR") or DEFAULT_SOURCE_DIR)
+    url = _setting("SKOLPLIKT_SS12000_URL")
     ss12000 = (
-        HttpSs12000Source(base_url=url, token=getattr(settings, "SKOLPLIKT_SS12000_TOKEN", None))
+        HttpSs12000Source(base_url=url, token=_setting("SKOLPLIKT_SS12000_TOKEN") or None)
         if url
         else FileSs12000Source(directory / "ss12000")
     )

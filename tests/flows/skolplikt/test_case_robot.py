@@ -135,10 +135,12 @@ def test_other_units_staff_do_not_see_the_case(scanned, fast_pdf, client, org):
     assert client.get(f"/cases/{request.case_id}/").status_code == 404
 
 
-def test_sara_signs_an_injunction_and_each_guardian_gets_a_letter(scanned, org):
+def test_sara_signs_an_injunction_and_each_guardian_gets_a_letter(scanned, org, monkeypatch):
     """Sara (caseworker, delegation BSN 5.3.1) signs an injunction; after the gate's check the
     robot writes one letter per guardian (real PDFs), each addressed to that guardian, with
     the motivation and the appeal to förvaltningsrätten; the case closes as decided."""
+    # The material's PDF is not read here; the letters are real WeasyPrint PDFs.
+    monkeypatch.setattr("approvals.services.robot.html_to_pdf", lambda html: TINY_PDF)
     request = compiled(BO_LIND)
     sara = org["users"]["sara"]
     decision = decide(

@@ -197,3 +197,11 @@ def test_scheduled_run_scans_the_month_before(today, month):
     from datetime import date
 
     assert month_before(date.fromisoformat(today)) == month
+
+
+def test_source_from_the_environment_when_no_setting(org, api_post, monkeypatch, tmp_path):
+    """Without a Django setting the runner's environment names the source directory."""
+    monkeypatch.setenv("SKOLPLIKT_SOURCE_DIR", str(source_with(tmp_path, children=[BO_LIND])))
+    response = run(api_post)
+    assert response.status_code == 201
+    assert response.json()["flagged"] == 1
