@@ -69,7 +69,7 @@ def test_every_bad_row_is_reported_at_once():
         (b"", errors.TILL_EMPTY),
         (HEADER.encode(), errors.TILL_EMPTY),
         (b"date,cash_point,till_id,z_number,cash,card,swish,refunds\r\n", errors.TILL_HEADER),
-        ("datum;kassa\r\n".encode(), errors.TILL_HEADER),
+        (b"datum;kassa\r\n", errors.TILL_HEADER),
         ("2026-11-03;bibliotek;\xe5\r\n".encode("latin-1"), errors.TILL_ENCODING),
     ],
     ids=["empty", "header-only", "commas", "wrong-header", "latin-1"],
