@@ -33,3 +33,67 @@ def post_import(client, data: dict[str, bytes] | None = None, *, token=DEMO_IMPO
     body = {name: SimpleUploadedFile(FILES[name], content) for name, content in data.items()}
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return client.post(IMPORT_URL, data=body, headers=headers)
+
+
+def small_import(*, missing_deposit_kr: int = 2000) -> dict[str, bytes]:
+    """Two library days: 2 Nov reconciles, 3 Nov's cash (``missing_deposit_kr``) never
+    reaches the bank. One matched day and one difference case: a bounded end-to-end run."""
+    from datetime import date
+
+    from flows.kassaavstamning.writers import (
+        EntrySpec,
+        StatementSpec,
+        TransSpec,
+        VoucherSpec,
+        camt053_xml,
+        sie4_bytes,
+        z_report_csv,
+    )
+
+    mon, tue = date(2026, 11, 2), date(2026, 11, 3)
+    cash = {mon: 100_000, tue: missing_deposit_kr * 100}
+    rows = [
+        {
+            "date": day.isoformat(),
+            "cash_point": "bibliotek",
+            "till_id": "BIBL-1",
+            "z_number": 500 + i,
+            "cash": amount,
+            "card": 0,
+            "swish": 0,
+            "refunds": 0,
+        }
+        for i, (day, amount) in enumerate(cash.items())
+    ]
+    statement = StatementSpec(
+        "STMT-E2E",
+        date(2026, 11, 1),
+        date(2026, 11, 10),
+        opening=0,
+        entries=[
+            EntrySpec(100_000, True, date(2026, 11, 3), "DEP BIBL 2026-11-02", "E2E-1"),
+        ],
+    )
+    vouchers = [
+        VoucherSpec(
+            "K",
+            i + 1,
+            day,
+            f"Z-rapport BIBL-1 nr {500 + i}",
+            [
+                TransSpec("1910", amount, (("1", "4110"),)),
+                TransSpec("3590", -amount, (("1", "4110"),)),
+            ],
+        )
+        for i, (day, amount) in enumerate(cash.items())
+    ]
+    return {
+        "bank": camt053_xml([statement]),
+        "ledger": sie4_bytes(
+            company="Exempelkommunen",
+            accounts={"1910": "Kassa", "3590": "Övriga avgifter"},
+            vouchers=vouchers,
+            dimensions={"1": "Kostnadsställe"},
+        ),
+        "till": z_report_csv(rows),
+    }

@@ -283,3 +283,17 @@ def test_daily_run_reports_a_bad_drop_folder(org, tmp_path, settings):
     assert result["folder_refused"] == ["bank", "ledger"]
     with pytest.raises(ImportRefused):
         import_store(files={}, source="command", received_by=org["users"]["kassarobot"])
+
+
+def test_small_import_has_one_matched_day_and_one_difference(client, org, fast_pdf):
+    """The bounded import of the end-to-end and browser tests reconciles as intended."""
+    from .helpers import small_import
+
+    response = post_import(client, small_import())
+    assert response.status_code == 201, response.content
+    case_id = response.json()["id"]
+    outcome = steps.import_reconcile(case_id=case_id, flow_run_id=FLOW_RUN_ID)
+    assert (outcome["matched"], len(outcome["difference_cases"])) == (1, 1)
+    case = Case.objects.get(pk=outcome["difference_cases"][0])
+    assert case.external_ref == "kassa-bibliotek-2026-11-03"
+    assert case.data["difference_kinds"] == ["deposit_missing"]
