@@ -10,11 +10,16 @@ DIFFERENCE = "difference"
 
 
 def case_data(*, payload: dict) -> dict:
-    """Kept on the case for filters and the inbox: the kind of case, cash point, day, kinds."""
+    """Kept on the case for filters and the inbox: the kind of case, cash point, day, kinds.
+
+    The inbox reads only Case.data (not the payload) for its rows, so what the row shows
+    is here.
+    """
     if payload.get("kind") == DIFFERENCE:
         return {
             "kind": DIFFERENCE,
             "cash_point": payload["cash_point"] or "",
+            "cash_point_name": payload["cash_point_name"],
             "date": payload["date"],
             "difference_kinds": sorted({d["kind"] for d in payload["differences"]}),
             "period": payload["date"][:7],

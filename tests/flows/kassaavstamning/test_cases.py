@@ -297,3 +297,13 @@ def test_small_import_has_one_matched_day_and_one_difference(client, org, fast_p
     case = Case.objects.get(pk=outcome["difference_cases"][0])
     assert case.external_ref == "kassa-bibliotek-2026-11-03"
     assert case.data["difference_kinds"] == ["deposit_missing"]
+
+
+def test_inbox_row_shows_cash_point_day_kind_and_amount(client, reconciled, org):
+    """karin's inbox lists the day's cash point, date, kind and amount, read from the
+    case's data (the inbox loads no payloads)."""
+    case = Case.objects.get(external_ref="kassa-simhall-2026-11-12")
+    difference_request(case)
+    client.force_login(org["users"]["karin"])
+    page = client.get("/").content.decode()
+    assert "Simhallen · 2026-11-12 · Insättning saknas · 4" in " ".join(page.split())
