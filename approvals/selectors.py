@@ -5,7 +5,8 @@ from datetime import date, timedelta
 
 from django.contrib.auth.models import Permission, User
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case as DbCase
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from municipality.models import Staff
@@ -202,11 +203,23 @@ def inbox_rows(*, page_ids: QuerySet, tab: str) -> list[ApprovalRequest]:
     if tab in (TAB_SECOND, TAB_RETURNED, TAB_DECIDED):
         qs = qs.select_related("decision")
         fields += _DECISION_FIELDS
-    rows = list(qs.only(*fields).order_by(*page_ids.query.order_by))
-    names = applicant_names(case_ids=[r.case_id for r in rows])
-    for row in rows:
-        row.applicant_name = names.get(row.case_id, "")
-    return rows
+    # The applicant's name in the same query (a one-row subquery per row of the page).
+    return list(
+        qs.only(*fields)
+        .annotate(applicant_name=applicant_name_subquery())
+        .order_by(*page_ids.query.order_by)
+    )
+
+
+def applicant_name_subquery() -> Subquery:
+    """The first party's name of a request's case: the applicant's, else the first one's."""
+    return Subquery(
+        CaseParty.objects.filter(case_id=OuterRef("case_id"))
+        .order_by(
+            DbCase(When(role=CaseParty.APPLICANT, then=Value(0)), default=Value(1)), "id"
+        )
+        .values("name")[:1]
+    )
 
 
 def applicant_names(*, case_ids: list[int]) -> dict[int, str]:
