@@ -7,7 +7,6 @@ import pytest
 from playwright.sync_api import expect
 
 from approvals.models import ApprovalRequest, CaseNote, CosignatureDecline
-from municipality.demo import DEMO_PASSWORD
 from municipality.models import SecondSignerRule
 from tests.conftest import compile_case, demo_application, receive
 from tests.gate_helpers import decide
@@ -19,12 +18,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def request_(org):
-    # The session's demo organisation was built before the tests' fast password hasher was
-    # set: the people who log in here get their demo password again under it.
-    for username in ("anna", "maria"):
-        user = org["users"][username]
-        user.set_password(DEMO_PASSWORD)
-        user.save(update_fields=["password"])
     return compile_case(receive(org, demo_application()))
 
 
