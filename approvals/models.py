@@ -664,7 +664,7 @@ class CaseNote(models.Model):
     """A journal note (journalanteckning) on a case: the handling documented, dated, signed.
 
     A locked record once saved (a database trigger refuses UPDATE and DELETE, migration
-    0010): a correction is a new note referring to the one it adds to, never an edit.
+    0012): a correction is a new note referring to the one it adds to, never an edit.
     """
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
