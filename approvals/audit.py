@@ -58,6 +58,14 @@ class Kind:
     LEGACY_LETTER_VIEWED = "letter.viewed"
     LEGACY_LETTER_CREATED = "letter.created"
     LEGACY_FLOW_START_REQUESTED = "flow.start_requested"
+    # A journal note (or an addendum to one) written on a case.
+    NOTE_WRITTEN = "note.written"
+    # The second signer refused to co-sign; the request went back to the first signer.
+    COSIGNATURE_DECLINED = "decision.cosignature_declined"
+    # A search for cases (by name, personnummer or reference); each hit shown is a read.
+    CASES_SEARCHED = "cases.searched"
+    # A caseworker handed a case the gate refused them to a colleague who may sign it.
+    REQUEST_HANDED_OVER = "request.handed_over"
 
 
 # The events that change what a case's submitter sees in the status API.

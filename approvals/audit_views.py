@@ -133,6 +133,7 @@ def audit_case(request, case_id: int):
             "materials": case.materials.order_by("version"),
             "documents": case.documents.defer("pdf").order_by("pk"),
             "decisions": audit_selectors.case_decisions(case=case),
+            "notes": case.notes.order_by("written_at", "pk"),
         },
     )
 

@@ -658,3 +658,59 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for request {self.request_id}"
+
+
+class CaseNote(models.Model):
+    """A journal note (journalanteckning) on a case: the handling documented, dated, signed.
+
+    A locked record once saved (a database trigger refuses UPDATE and DELETE, migration
+    0012): a correction is a new note referring to the one it adds to, never an edit.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_name = models.CharField(max_length=200)
+    author_title = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    # An addendum names the note it adds to (on the same case).
+    refers_to = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="addenda"
+    )
+    written_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "written_at", "id"]
+        constraints = [
+            models.CheckConstraint(name="casenote_text_required", condition=~Q(text="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note #{self.pk} on case {self.case_id}"
+
+
+class CosignatureDecline(models.Model):
+    """The second signer refused to co-sign a decision, with the reason.
+
+    The first decision stays (decisions are never deleted) but is never carried out:
+    its request is superseded and the same material is opened again, for the first
+    signer, as `reopened` (a new ApprovalRequest). Append-only (migration 0012).
+    """
+
+    decision = models.OneToOneField(
+        Decision, on_delete=models.PROTECT, related_name="cosignature_decline"
+    )
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signer_name = models.CharField(max_length=200)
+    reason = models.TextField()
+    reopened = models.OneToOneField(
+        ApprovalRequest, on_delete=models.PROTECT, related_name="reopened_by_decline"
+    )
+    declined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(name="cosignature_decline_reason", condition=~Q(reason="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"Second signature declined on decision {self.decision_id}"

@@ -36,6 +36,7 @@ class SupplementInput(RunInput):
 def await_human_decision(*, request_id: int):
     """Suspend until a human decision for `request_id` arrives and passes the gate."""
     from approvals.services import GateRefused, decision_verify_for_execution
+    from approvals.services.signing import request_current
 
     logger = get_run_logger()
     flow_run_id = str(FlowRunContext.get().flow_run.id)
@@ -45,6 +46,9 @@ def await_human_decision(*, request_id: int):
     for attempt in itertools.count():
         key = f"approval-{request_id}-{attempt}"
         claim = suspend_flow_run(wait_for_input=DecisionInput, key=key, timeout=None)
+        # A declined second signature reopens the material as a new request: the decision
+        # that resumes the run is then signed on that one.
+        request_id = request_current(request_id=request_id)
         try:
             verified = decision_verify_for_execution(
                 request_id=request_id,

@@ -518,3 +518,110 @@ def decision_sign_refusal_record(*, request_id: int, user, code: str) -> None:
         case=request.case,
         data={"request": request_id, "code": code},
     )
+
+
+# --- the second signer disagrees (issue 9, point 14) -------------------------------------
+
+COSIGNATURE_REASON_MISSING = "COSIGNATURE_REASON_MISSING"
+
+
+def cosignature_decline(*, request_id: int, user, reason: str):
+    """The second signer refuses to co-sign: the case goes back to the first signer.
+
+    The first decision stays (decisions are never deleted) and is never carried out: a
+    CosignatureDecline records who refused and why, the waiting request is superseded,
+    and the same material is opened again as a new request held by the first signer
+    (the one who signed for an absent delegate, if so), who decides anew through the
+    gate. Only someone who could give the second signature may refuse it.
+    """
+    from guardian.shortcuts import assign_perm
+
+    from ..models import CosignatureDecline
+    from ..notifications import notify_new_assignment
+
+    reason = (reason or "").strip()
+    signer = _signer_of(user)
+    with transaction.atomic():
+        request = (
+            ApprovalRequest.objects.select_for_update()
+            .select_related("material", "case", "unit")
+            .get(pk=request_id)
+        )
+        error = rules.signer_is_eligible(signer)
+        if error is None and (
+            request.kind != ApprovalRequest.Kind.DECISION
+            or request.status != ApprovalRequest.Status.AWAITING_SECOND
+        ):
+            error = rules.DECISION_REQUEST_NOT_OPEN
+        if error is None and not may_sign(user=user, request=request):
+            error = rules.DECISION_SIGNER_NO_ACCESS
+        decision = Decision.objects.select_for_update().get(request=request) if error is None else None
+        if error is None:
+            error = rules.cosigner_is_distinct(
+                first_signer_ids={decision.signer_id, decision.on_behalf_of_id} - {None},
+                cosigner_ids={user.pk},
+            )
+        if error is None and not reason:
+            error = COSIGNATURE_REASON_MISSING
+        if error is not None:
+            raise GateRefused(error)
+        request.status = ApprovalRequest.Status.SUPERSEDED
+        request.save(update_fields=["status"])
+        reopened = ApprovalRequest.objects.create(
+            case=request.case,
+            material=request.material,
+            unit=request.unit,
+            kind=request.kind,
+            decision_type=request.decision_type,
+            authority_amount=request.authority_amount,
+            flow_run_id=request.flow_run_id,
+            assigned_to=decision.signer,
+            due_date=request.due_date,
+        )
+        for codename in ("view_approvalrequest", "sign_approvalrequest"):
+            for grant in request.approvalrequestgroupobjectpermission_set.filter(
+                permission__codename=codename
+            ).select_related("group"):
+                assign_perm(f"approvals.{codename}", grant.group, reopened)
+        decline = CosignatureDecline.objects.create(
+            decision=decision,
+            signer=user,
+            signer_name=user.get_full_name() or user.get_username(),
+            reason=reason,
+            reopened=reopened,
+        )
+        audit_append(
+            kind=Kind.COSIGNATURE_DECLINED,
+            actor=user,
+            actor_label=actor_label_for(user),
+            case=request.case,
+            material=request.material,
+            data={
+                "request": request.pk,
+                "decision": decision.pk,
+                "decline": decline.pk,
+                "reason": reason,
+                "reopened_request": reopened.pk,
+                "back_to": decision.signer.get_username(),
+            },
+        )
+        notify_new_assignment(reopened, assignee=decision.signer)
+    return decline
+
+
+def request_current(*, request_id: int) -> int:
+    """The request that now stands for `request_id`: itself, or the one it was reopened as
+    after declined second signatures (the flow waits on the first one's id)."""
+    from ..models import CosignatureDecline
+
+    seen = {request_id}
+    while True:
+        later = (
+            CosignatureDecline.objects.filter(decision__request_id=request_id)
+            .values_list("reopened_id", flat=True)
+            .first()
+        )
+        if later is None or later in seen:
+            return request_id
+        seen.add(later)
+        request_id = later

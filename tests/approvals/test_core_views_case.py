@@ -168,7 +168,9 @@ def test_gate_refusal_is_explained_in_swedish(client, core_request, crew):
     """Signing without opening the material: refused, explained, logged, nothing signed."""
     client.force_login(crew["kim"])
     response = _decide(client, core_request, outcome="approved")
-    html = client.get(response["Location"]).content.decode()
+    # Shown again, not redirected: the form keeps what was typed (issue 9, point 15).
+    assert response.status_code == 409
+    html = response.content.decode()
     assert "Öppna beslutsunderlaget innan du beslutar." in html
     assert not Decision.objects.exists()
     assert AuditEvent.objects.filter(kind=Kind.DECISION_REFUSED).count() == 1

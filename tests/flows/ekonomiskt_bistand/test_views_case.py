@@ -238,7 +238,9 @@ def test_gate_refusal_is_explained_in_swedish(client, open_request, people):
     """Signing without opening the material: refused, explained, logged, nothing signed."""
     client.force_login(people["anna"])
     response = _decide(client, open_request, outcome="approved")
-    html = client.get(response["Location"]).content.decode()
+    # Shown again, not redirected: the form keeps what was typed (issue 9, point 15).
+    assert response.status_code == 409
+    html = response.content.decode()
     assert "Öppna beslutsunderlaget innan du beslutar." in html
     assert not Decision.objects.exists()
     assert AuditEvent.objects.filter(kind=Kind.DECISION_REFUSED).count() == 1
@@ -389,8 +391,10 @@ def test_lowered_line_as_an_approval_is_refused_and_explained(client, open_reque
         outcome="approved",
         **{"line-cost-rent-decided": "5900", "line-cost-rent-reason": RENT_REASON},
     )
-    html = client.get(response["Location"]).content.decode()
+    assert response.status_code == 409
+    html = response.content.decode()
     assert "välj Bevilja ett annat belopp" in html
+    assert 'value="5900"' in html and RENT_REASON in html  # what was typed is kept
     assert not Decision.objects.exists()
     refusal = AuditEvent.objects.get(kind=Kind.DECISION_REFUSED)
     assert refusal.data["code"] == "DECISION_ADJUSTMENT_OUTCOME_MISMATCH"
