@@ -171,6 +171,11 @@ def audit_append(
 ) -> AuditEvent:
     """Append one event to the trail. Runs inside the caller's transaction if any."""
     with transaction.atomic():
+        if case is not None:
+            # The case before the head: the one lock order (approvals.locks).
+            from .locks import case_lock
+
+            case_lock(case.pk)
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         case_prev = ""
         if case is not None:

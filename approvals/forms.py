@@ -234,7 +234,9 @@ class SearchForm(forms.Form):
 
     q = forms.CharField(
         label=_("Search cases"),
-        help_text=_("Name, personnummer (10 or 12 digits, with or without dash) or case reference."),
+        help_text=_(
+            "Name, personnummer (10 or 12 digits, with or without dash) or case reference."
+        ),
         max_length=200,
         required=False,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),

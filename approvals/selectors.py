@@ -215,9 +215,7 @@ def applicant_name_subquery() -> Subquery:
     """The first party's name of a request's case: the applicant's, else the first one's."""
     return Subquery(
         CaseParty.objects.filter(case_id=OuterRef("case_id"))
-        .order_by(
-            DbCase(When(role=CaseParty.APPLICANT, then=Value(0)), default=Value(1)), "id"
-        )
+        .order_by(DbCase(When(role=CaseParty.APPLICANT, then=Value(0)), default=Value(1)), "id")
         .values("name")[:1]
     )
 

@@ -330,9 +330,13 @@ def _gate_problem(approval: ApprovalRequest, user, code: str, form: DecisionForm
             "cases and an e-mail."
         )
     elif code == rules.DECISION_SIGNER_NOT_ASSIGNEE:
-        holder = ApprovalRequest.objects.filter(pk=approval.pk).values_list(
-            "assigned_to__first_name", "assigned_to__last_name", "assigned_to__username"
-        ).first()
+        holder = (
+            ApprovalRequest.objects.filter(pk=approval.pk)
+            .values_list(
+                "assigned_to__first_name", "assigned_to__last_name", "assigned_to__username"
+            )
+            .first()
+        )
         name = " ".join(p for p in holder[:2] if p) or holder[2] if holder else ""
         problem["message"] = _("%(name)s has claimed this case; only they can sign it.") % {
             "name": name
@@ -438,9 +442,13 @@ def landing(request):
 def _search_page(request, *, audit: bool):
     form = SearchForm(request.GET or None)
     raw = form.data.get("q", "") if form.is_bound else ""
-    query, hits = search.case_search(user=request.user, raw=raw, audit=audit) if raw else (
-        None,
-        [],
+    query, hits = (
+        search.case_search(user=request.user, raw=raw, audit=audit)
+        if raw
+        else (
+            None,
+            [],
+        )
     )
     rows = [(case, search.applicant_name(case)) for case in hits]
     return render(
@@ -535,7 +543,7 @@ def team(request):
 
 @login_required
 def next_case(request):
-    """"Nästa ärende": the next case in the caseworker's order (each still decided on its own)."""
+    """ "Nästa ärende": the next case in the caseworker's order (each still decided on its own)."""
     try:
         after = int(request.GET.get("after", ""))
     except ValueError:

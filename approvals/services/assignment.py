@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from ..access import is_team_leader_of, may_work_on
 from ..audit import Kind, actor_label_for, audit_append
+from ..locks import request_lock
 from ..models import ApprovalRequest
 from ..notifications import notify_new_assignment
 from .errors import ServiceError
@@ -55,11 +56,7 @@ def _audit(*, kind: str, request: ApprovalRequest, data: dict, user=None) -> Non
 
 
 def _locked(request_id: int) -> ApprovalRequest:
-    return (
-        ApprovalRequest.objects.select_for_update(of=("self",))
-        .select_related("case", "assigned_to")
-        .get(pk=request_id)
-    )
+    return request_lock(request_id, "case", "assigned_to")
 
 
 # --- claim, release, reassign -------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from ..access import colleagues_for, may_work_on
 from ..audit import Kind, actor_label_for, audit_append
+from ..locks import request_lock
 from ..models import ApprovalRequest
 from ..notifications import notify_new_assignment
 from .errors import ServiceError
@@ -98,11 +99,7 @@ def request_hand_over(*, request_id: int, user, to, amount: int | None) -> Appro
     Allowed to the holder, or to anyone who may work on it while it is in the queue.
     """
     with transaction.atomic():
-        request = (
-            ApprovalRequest.objects.select_for_update(of=("self",))
-            .select_related("case", "assigned_to")
-            .get(pk=request_id)
-        )
+        request = request_lock(request_id, "case", "assigned_to")
         if request.status != ApprovalRequest.Status.OPEN:
             raise HandoverRefused(HANDOVER_NOT_OPEN)
         if not may_work_on(user=user, request=request) or request.assigned_to_id not in (

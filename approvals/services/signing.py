@@ -17,6 +17,7 @@ from ..access import may_sign
 from ..adjustments import AdjustmentRefused, adjustments_apply
 from ..audit import Kind, actor_label_for, audit_append
 from ..integrity import decision_content_sha256
+from ..locks import request_lock
 from ..models import (
     ApprovalRequest,
     AuditEvent,
@@ -204,11 +205,7 @@ def decision_sign(
     signer = _signer_of(user)
     today = timezone.localdate()
     with transaction.atomic():
-        request = (
-            ApprovalRequest.objects.select_for_update()
-            .select_related("material", "case")
-            .get(pk=request_id)
-        )
+        request = request_lock(request_id, "material", "case")
         case = request.case
         decision_type = decision_type_of(request)
         chosen = decision_type.outcome(outcome) if decision_type else None
@@ -542,11 +539,7 @@ def cosignature_decline(*, request_id: int, user, reason: str):
     reason = (reason or "").strip()
     signer = _signer_of(user)
     with transaction.atomic():
-        request = (
-            ApprovalRequest.objects.select_for_update()
-            .select_related("material", "case", "unit")
-            .get(pk=request_id)
-        )
+        request = request_lock(request_id, "material", "case", "unit")
         error = rules.signer_is_eligible(signer)
         if error is None and (
             request.kind != ApprovalRequest.Kind.DECISION
@@ -555,7 +548,9 @@ def cosignature_decline(*, request_id: int, user, reason: str):
             error = rules.DECISION_REQUEST_NOT_OPEN
         if error is None and not may_sign(user=user, request=request):
             error = rules.DECISION_SIGNER_NO_ACCESS
-        decision = Decision.objects.select_for_update().get(request=request) if error is None else None
+        decision = (
+            Decision.objects.select_for_update().get(request=request) if error is None else None
+        )
         if error is None:
             error = rules.cosigner_is_distinct(
                 first_signer_ids={decision.signer_id, decision.on_behalf_of_id} - {None},

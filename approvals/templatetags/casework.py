@@ -301,9 +301,10 @@ DETAIL = {
 
 
 def _step_words(step: str) -> str:
-    return str(ROBOT_STEP.get(step) or gettext("Robot step: %(step)s") % {
-        "step": (step or "").replace("-", " ")
-    })
+    return str(
+        ROBOT_STEP.get(step)
+        or gettext("Robot step: %(step)s") % {"step": (step or "").replace("-", " ")}
+    )
 
 
 @register.filter
