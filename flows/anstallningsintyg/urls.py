@@ -14,3 +14,7 @@ urlpatterns = [
     path("verify/", views.verify_form, name="verify_form"),
     path("verify/<str:code>/", views.verify, name="verify"),
 ]
+
+
+# The address printed on every certificate, at the site's root (municipality/urls.py).
+root_urlpatterns = [path("verify/<str:code>/", views.verify, name="anstallningsintyg_verify")]

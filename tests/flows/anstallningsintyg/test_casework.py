@@ -394,3 +394,8 @@ def test_a_code_typed_into_the_form_goes_to_its_page(client):
     response = client.get("/p/anstallningsintyg/verify/", {"code": " abcd efgh-jkmn pqrs "})
     assert response.status_code == 302
     assert response["Location"] == "/p/anstallningsintyg/verify/abcdefgh-jkmnpqrs/"
+
+
+def test_the_printed_verify_address_is_served_at_the_root(client):
+    """/verify/<code>/ (what the PDF prints) answers like the package's own page."""
+    assert client.get("/verify/AAAA-BBBB-CCCC-DDDD/").status_code == 404
