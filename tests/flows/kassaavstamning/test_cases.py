@@ -226,7 +226,7 @@ def test_returned_case_writes_the_question(reconciled, org):
     case.refresh_from_db()
     assert case.status == Case.Status.RETURNED
     notice = Document.objects.get(case=case)
-    assert notice.kind == Document.Kind.NOTICE and notice.decision == decision
+    assert notice.kind == Document.Kind.COMPLETION_REQUEST and notice.decision == decision
     text = text_of(notice.pdf)
     assert question in text and "Simhallen" in text
     # Carrying out again writes nothing new.
