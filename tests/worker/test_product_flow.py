@@ -46,7 +46,7 @@ def test_application_to_letter_on_the_warm_worker(warm_live, api_post, client):
     letters = Document.objects.filter(decision=decision, kind="decision_letter")
     assert letters.count() == 1
     text = text_of(letters.get().pdf)
-    assert "Anna Lind" in text and kr(decision.amount) in text
+    assert "Anna Lind" in text and kr(decision.authority_amount) in text
     log = warm_live["worker"].log.read_text()
     assert f"submitting flow run '{case.flow_run_id}'" in log
     assert log.count(f"submitting flow run '{case.flow_run_id}'") == 2  # intake leg + resume leg
