@@ -191,7 +191,11 @@ def contract_target_hours(roster: Roster, staff: Staff) -> float:
 
 
 def average_week_breaches(
-    staff: Staff, work: list[tuple[int, int]], roster: Roster, rs: Ruleset
+    staff: Staff,
+    work: list[tuple[int, int]],
+    roster: Roster,
+    rs: Ruleset,
+    shifts: list[Shift],
 ) -> list[dict]:
     """ATL 5 §: at most 40 h a week on average per reference period; and the contract's hours.
 
@@ -214,7 +218,10 @@ def average_week_breaches(
                     f"on average; at most {rs.max_average_week_hours} h (ATL 5 §).",
                 )
             )
-    scheduled = worked(work, ends, roster.start_ts, roster.end_ts) / HOUR
+    # The contract counts each shift whole on the day it starts (as pay does), so that a
+    # night across the period's end belongs to the period it starts in.
+    scheduled = sum(s.end - s.start for s in shifts if roster.start_ts <= s.start < roster.end_ts)
+    scheduled /= HOUR
     target = contract_target_hours(roster, staff)
     tolerance = rs.contract_tolerance_hours_per_week * roster.days / 7
     if abs(scheduled - target) > tolerance + 1 / 60:
@@ -444,7 +451,7 @@ def check_built(roster: Roster) -> dict:
         on_leave_all |= on_leave
         breaches += daily_rest_breaches(sid, work, roster, rs)
         breaches += weekly_rest_breaches(sid, work, roster, rs)
-        breaches += average_week_breaches(person, work, roster, rs)
+        breaches += average_week_breaches(person, work, roster, rs, shifts)
         breaches += night_work_breaches(person, shifts, work, roster, rs)
     competence, uncovered = coverage(roster, on_leave_all)
     breaches += competence
@@ -469,7 +476,9 @@ def roster_summary(roster) -> dict:
     for sid, person in built.staff.items():
         shifts = [s for s in built.shifts if s.staff == sid]
         out[sid] = {
-            "scheduled_hours": hours(sum(s.end - s.start for s in shifts)),
+            "scheduled_hours": hours(
+                sum(s.end - s.start for s in shifts if built.start_ts <= s.start < built.end_ts)
+            ),
             "contracted_hours": round(contract_target_hours(built, person), 2),
             "weekend_shifts": sum(local_date(s.start).weekday() >= 5 for s in shifts),
             "night_shifts": sum(

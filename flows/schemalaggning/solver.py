@@ -340,6 +340,11 @@ def propose(data, *, time_limit: float = 45.0, num_workers: int = 2, seed: int =
     return proposal
 
 
+def roster_of(proposal: dict) -> dict:
+    """Return the roster part of a proposal (what ``check`` reads), without the verdict."""
+    return {k: v for k, v in proposal.items() if k in RosterIn.model_fields}
+
+
 def _explain(roster: Roster, slots: list[_Slot], verdict: dict, unmet: list) -> list[dict]:
     """One sentence per need or rule the proposal could not meet, for the manager."""
     out = []
