@@ -123,6 +123,13 @@ def ruleset_with(base: Ruleset, options: dict | None) -> Ruleset:
     unknown = sorted(set(options) - names)
     if unknown:
         raise RulesetError(RULESET_OPTION_UNKNOWN, f"Unknown rule options: {', '.join(unknown)}.")
+    for name, value in options.items():
+        expected = type(getattr(base, name))
+        numeric = expected in (int, float) and type(value) in (int, float)
+        if type(value) is not expected and not numeric:
+            raise RulesetError(
+                RULESET_OPTION_INVALID, f"{name} must be a {expected.__name__}, not {value!r}."
+            )
     rs = replace(base, **options)
     floors = (
         (rs.daily_rest_hours >= LAW_DAILY_REST_HOURS, "daily_rest_hours", "at least 11"),

@@ -183,6 +183,12 @@ class RosterIn(Strict):
         for i, wish in enumerate(self.wishes):
             if wish.shift is not None and wish.shift not in self.shift_types:
                 raise ValueError(f"wishes[{i}]: unknown shift type {wish.shift!r}.")
+        if self.period is not None:
+            inside = self.period.start, self.period.end
+            for label, rows in (("needs", self.needs), ("wishes", self.wishes)):
+                for i, row in enumerate(rows):
+                    if not inside[0] <= row.date <= inside[1]:
+                        raise ValueError(f"{label}[{i}]: {row.date} is outside the period.")
         # Give every need an id, stable across runs: date/shift/ordinal.
         seen: dict[tuple, int] = {}
         for need in self.needs:

@@ -32,6 +32,7 @@ from .rules import (
     longest_free,
     merge,
     night_seconds,
+    roster_summary,
     week_windows,
 )
 from .schemas import RosterIn
@@ -327,7 +328,9 @@ def propose(data, *, time_limit: float = 45.0, num_workers: int = 2, seed: int =
     wall = time.monotonic() - started
     proposal.update(verdict)
     proposal["unmet_wishes"] = unmet
-    proposal["explanations"] = _explain(roster, slots, verdict, unmet)
+    # Per person: hours against the contract, weekends and nights (the grid's fairness columns).
+    proposal["summary"] = roster_summary(roster_of(proposal))
+    proposal["explanations"] = _explain(roster, slots, verdict, unmet, proposal["summary"])
     proposal["solver"] = {
         "status": solver.status_name(status),
         "objective": solver.objective_value,
@@ -345,7 +348,9 @@ def roster_of(proposal: dict) -> dict:
     return {k: v for k, v in proposal.items() if k in RosterIn.model_fields}
 
 
-def _explain(roster: Roster, slots: list[_Slot], verdict: dict, unmet: list) -> list[dict]:
+def _explain(
+    roster: Roster, slots: list[_Slot], verdict: dict, unmet: list, summary: dict
+) -> list[dict]:
     """One sentence per need or rule the proposal could not meet, for the manager."""
     out = []
     needs = {n.id: n for n in roster.needs}
@@ -378,14 +383,16 @@ def _explain(roster: Roster, slots: list[_Slot], verdict: dict, unmet: list) -> 
         )
     for breach in verdict["breaches"]:
         if breach["rule"] == AVERAGE_WEEK and "contracted" in breach["detail"]:
-            out.append(
-                {
-                    "rule": "contract",
-                    "staff": breach["staff"],
-                    "detail": breach["detail"]
-                    + " Not enough shifts this person may work are needed in the period.",
-                }
-            )
+            person = roster.staff[breach["staff"]]
+            worked = summary[person.id]["scheduled_hours"]
+            if worked < summary[person.id]["contracted_hours"]:
+                why = (
+                    " Too few of the needs are shifts this person may work (role, competence, "
+                    "leave, nights) within rest and the 40-hour average."
+                )
+            else:
+                why = " Covering the needs took more hours than the contract."
+            out.append({"rule": "contract", "staff": person.id, "detail": breach["detail"] + why})
         else:
             out.append(
                 {"rule": breach["rule"], "staff": breach["staff"], "detail": breach["detail"]}

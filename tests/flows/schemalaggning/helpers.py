@@ -23,7 +23,6 @@ def breaches(data, rule=None):
     return [b for b in found if rule is None or b["rule"] == rule]
 
 
-
 def days_shifts(days, start="07:00", end="15:30", staff="s1"):
     """The same hours on each ISO date in ``days``."""
     return [shift(f"{d}T{start}", f"{d}T{end}", staff=staff) for d in days]

@@ -14,7 +14,7 @@ MED = "delegated_medication"
 WEEK = [f"2027-01-{d:02d}" for d in range(4, 11)]  # Monday 4 – Sunday 10 January 2027
 
 
-def unit(**extra):
+def unit(week=WEEK, **extra):
     """Four day staff (2 × 32 h + 2 × 24 h) for one morning with medication and one evening
     a day (115.5 h); two night workers (70 h) for one night a day (66.5 h)."""
     staff = [
@@ -27,12 +27,12 @@ def unit(**extra):
         {"id": "n2", "employment_rate": 0.75, "roles": ["usk"], "night_only": True},
     ]  # fmt: skip
     needs = []
-    for day in WEEK:
+    for day in week:
         needs.append({"date": day, "shift": "morning", "count": 1, "roles": ["usk"],
                       "competences": [MED]})  # fmt: skip
         needs.append({"date": day, "shift": "evening", "count": 1})
         needs.append({"date": day, "shift": "night", "count": 1})
-    data = {"staff": staff, "needs": needs, "period": {"start": WEEK[0], "end": WEEK[-1]},
+    data = {"staff": staff, "needs": needs, "period": {"start": week[0], "end": week[-1]},
             "rules": "atl-2026"}  # fmt: skip
     data.update(extra)
     return data
@@ -77,7 +77,9 @@ def test_leave_and_wishes_are_respected():
     )
     result = propose(data, time_limit=10)
     assert not [s for s in result["shifts"] if s["staff"] == "d1" and s["start"] < "2027-01-07"]
-    assert not [s for s in result["shifts"] if s["staff"] == "d3" and s["start"][:10] == "2027-01-09"]
+    assert not [
+        s for s in result["shifts"] if s["staff"] == "d3" and s["start"][:10] == "2027-01-09"
+    ]
     assert result["unmet_wishes"] == []
     assert [b for b in result["breaches"] if b["rule"] != "average_week"] == []
 
@@ -132,3 +134,26 @@ def test_roster_propose_prints_a_proposal_that_roster_check_accepts(tmp_path):
     out = StringIO()
     call_command("roster_check", str(back), "--json", stdout=out)
     assert json.loads(out.getvalue()) == {"breaches": [], "uncovered": []}
+
+
+@pytest.mark.parametrize("first", [23, 19], ids=["march", "october"])
+def test_a_week_with_a_clock_change_is_proposed_without_breaches(first):
+    """The weeks of 2026-03-29 (an 8.5-hour night) and 2026-10-25 (a 10.5-hour night): the
+    proposal is covered and check finds no breach of the law in real elapsed time."""
+    month = 3 if first == 23 else 10
+    week = [f"2026-{month:02d}-{first + i:02d}" for i in range(7)]
+    result = propose(unit(week=week), time_limit=10)
+    assert result["uncovered"] == []
+    law = {"daily_rest", "weekly_rest", "night_work", "overlap", "leave", "competence"}
+    assert [b for b in result["breaches"] if b["rule"] in law] == []
+    sunday = [
+        s for s in result["shifts"] if s["shift"] == "night" and s["start"] == f"{week[5]}T21:45"
+    ]
+    assert len(changeover) == 1  # the night into the changeover Sunday is staffed
+
+
+def test_the_proposal_carries_the_fairness_summary(proposal):
+    """Per person: scheduled and contracted hours, weekend and night shifts."""
+    row = proposal["summary"]["n1"]
+    assert row["night_shifts"] == row["scheduled_hours"] / 9.5 and row["night_worker"] is True
+    assert sum(r["weekend_shifts"] for r in proposal["summary"].values()) == 6

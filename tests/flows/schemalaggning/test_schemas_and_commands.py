@@ -82,6 +82,15 @@ def test_the_shipped_example_has_one_breach_of_each_kind(tmp_path):
         (json.dumps(dict(EXAMPLE, rule_options={"weekly_rest_hours": 24})), "RULESET_BELOW_LAW"),
         (json.dumps(dict(EXAMPLE, needs=[{"date": "2026-12-07", "shift": "brunch", "count": 1}])),
          "unknown shift type 'brunch'"),
+        (json.dumps(dict(EXAMPLE, rule_options={"daily_rest_hours": "lots"})),
+         "RULESET_OPTION_INVALID"),
+        (json.dumps(dict(EXAMPLE, rule_options={"daily_rest_reference": "weekly"})),
+         "RULESET_OPTION_INVALID"),
+        (json.dumps(dict(EXAMPLE, period={"start": "2026-12-07", "end": "2026-12-13"},
+                         needs=[{"date": "2026-12-14", "shift": "morning", "count": 1}])),
+         "outside the period"),
+        (json.dumps(dict(EXAMPLE, leave=[{"staff": "s1", "start": "2026-12-09",
+                                          "end": "2026-12-08"}])), "Leave must end"),
     ],
 )  # fmt: skip
 def test_malformed_input_is_a_command_error_with_exit_status_2(tmp_path, content, message):
@@ -119,3 +128,19 @@ def test_roster_propose_refuses_a_file_with_shifts(tmp_path):
     with pytest.raises(CommandError, match="PROPOSE_HAS_SHIFTS") as info:
         run("roster_propose", write(tmp_path, EXAMPLE))
     assert info.value.returncode == 2
+
+
+def test_the_demo_unit_is_the_generators_output():
+    """data/schemalaggning/hemtjanst-norr-2027-01.json: 15 staff, 4 weeks from Monday
+    2027-01-04, reproducible from unit_generate(staff=15, weeks=4, seed=1)."""
+    from datetime import date
+    from pathlib import Path
+
+    from flows.schemalaggning.generator import unit_generate
+
+    path = Path(__file__).resolve().parents[3] / "data" / "schemalaggning"
+    demo = json.loads((path / "hemtjanst-norr-2027-01.json").read_text(encoding="utf-8"))
+    assert demo == unit_generate(staff=15, weeks=4, start=date(2027, 1, 4), seed=1)
+    assert len(demo["staff"]) == 15 and demo["period"] == {"start": "2027-01-04",
+                                                           "end": "2027-01-31"}  # fmt: skip
+    assert check(demo)["uncovered"]  # no shifts yet: every need is open
