@@ -146,7 +146,7 @@ def test_a_week_with_a_clock_change_is_proposed_without_breaches(first):
     assert result["uncovered"] == []
     law = {"daily_rest", "weekly_rest", "night_work", "overlap", "leave", "competence"}
     assert [b for b in result["breaches"] if b["rule"] in law] == []
-    sunday = [
+    changeover = [
         s for s in result["shifts"] if s["shift"] == "night" and s["start"] == f"{week[5]}T21:45"
     ]
     assert len(changeover) == 1  # the night into the changeover Sunday is staffed
