@@ -69,9 +69,7 @@ def worked(work: list[tuple[int, int]], ends: list[int], a: int, b: int) -> int:
     return total
 
 
-def daily_rest_windows(
-    work: list[tuple[int, int]], roster_start: int, roster_end: int, rs: Ruleset
-) -> list[tuple[int, int]]:
+def daily_rest_windows(work: list[tuple[int, int]], rs: Ruleset) -> list[tuple[int, int]]:
     """Return the 24-hour periods of ATL 13 § for one person, as the rule set counts them.
 
     ROLLING_24H: 24 hours from the start of every shift. WORKING_DAY (AB): a period begins
@@ -112,7 +110,7 @@ def daily_rest_breaches(
     ends = [e for _, e in work]
     need = rs.daily_rest_hours * HOUR
     out = []
-    for a, b in daily_rest_windows(work, roster.start_ts, roster.end_ts, rs):
+    for a, b in daily_rest_windows(work, rs):
         free = longest_free(work, ends, a, b)
         if free < need:
             out.append(

@@ -29,7 +29,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .clock import ClockError, local_check
+from .clock import ClockError, local_check, to_ts
 
 ROLES = ("usk", "ssk", "vb")  # undersköterska, sjuksköterska, vårdbiträde
 Role = Literal["usk", "ssk", "vb"]
@@ -83,8 +83,6 @@ class ShiftIn(Strict):
 
     @model_validator(mode="after")
     def _order(self):
-        from .clock import to_ts
-
         length = to_ts(self.end) - to_ts(self.start)
         if length <= 0:
             raise ValueError("A shift must end after it starts.")

@@ -44,7 +44,7 @@ WEIGHT_UNCOVERED = 100_000  # per missing person on a need
 WEIGHT_CONTRACT = 50  # per minute outside the contract's tolerance
 WEIGHT_WISH = 600  # per unit of a wish's weight
 WEIGHT_FAIRNESS = 300  # per shift away from a fair share
-WEIGHT_SURPLUS = 30  # per shift that covers no need
+WEIGHT_SURPLUS = 600  # per shift that covers no need: more than closeness can gain by it
 WEIGHT_CLOSENESS = 1  # per minute away from the contracted hours
 MAX_PAIR_GAP = 2 * 24 * HOUR  # shifts further apart than this cannot breach daily rest
 
@@ -55,9 +55,7 @@ def _daily_rest_ok(intervals: list[tuple[int, int]], rs) -> bool:
         return False  # overlap
     ends = [e for _, e in work]
     need = rs.daily_rest_hours * HOUR
-    return all(
-        longest_free(work, ends, a, b) >= need for a, b in daily_rest_windows(work, 0, 0, rs)
-    )
+    return all(longest_free(work, ends, a, b) >= need for a, b in daily_rest_windows(work, rs))
 
 
 class _Slot:

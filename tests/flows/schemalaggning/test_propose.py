@@ -157,3 +157,33 @@ def test_the_proposal_carries_the_fairness_summary(proposal):
     row = proposal["summary"]["n1"]
     assert row["night_shifts"] == row["scheduled_hours"] / 9.5 and row["night_worker"] is True
     assert sum(r["weekend_shifts"] for r in proposal["summary"].values()) == 6
+
+
+def test_weekends_are_shared_in_proportion_to_the_employment_rate(proposal):
+    """Four weekend day shifts among four day staff (0.6–0.8): one each, not two and none."""
+    weekend = [proposal["summary"][sid]["weekend_shifts"] for sid in ("d1", "d2", "d3", "d4")]
+    assert weekend == [1, 1, 1, 1]
+
+
+def test_a_wish_to_work_is_granted_when_the_law_allows():
+    """d4 wishes to work Tuesday evening: the proposal gives it to d4."""
+    data = unit(wishes=[{"staff": "d4", "date": "2027-01-05", "shift": "evening",
+                         "kind": "work", "weight": 2}])  # fmt: skip
+    result = propose(data, time_limit=10)
+    assert {"staff": "d4", "start": "2027-01-05T14:00", "end": "2027-01-05T22:00"}.items() <= [
+        s for s in result["shifts"] if s["start"] == "2027-01-05T14:00"
+    ][0].items()
+    assert result["unmet_wishes"] == []
+
+
+def test_nights_are_shared_evenly_among_day_staff_who_work_nights():
+    """Without a night team, three day staff who may work nights take 2, 2 and 3 of 7 (the
+    contract's tolerance widened, so that fairness rather than hours decides)."""
+    staff = [{"id": f"u{i}", "employment_rate": 0.6, "roles": ["usk"], "nights": True}
+             for i in range(3)]  # fmt: skip
+    data = {"staff": staff, "needs": [{"date": d, "shift": "night", "count": 1} for d in WEEK],
+            "period": {"start": WEEK[0], "end": WEEK[-1]},
+            "rule_options": {"contract_tolerance_hours_per_week": 20}}  # fmt: skip
+    result = propose(data, time_limit=10)
+    assert result["uncovered"] == []
+    assert sorted(r["night_shifts"] for r in result["summary"].values()) == [2, 2, 3]

@@ -144,3 +144,21 @@ def test_the_demo_unit_is_the_generators_output():
     assert len(demo["staff"]) == 15 and demo["period"] == {"start": "2027-01-04",
                                                            "end": "2027-01-31"}  # fmt: skip
     assert check(demo)["uncovered"]  # no shifts yet: every need is open
+
+
+def test_check_does_not_change_its_input():
+    """check() is pure: the dict it is given is the same afterwards (need ids are not added)."""
+    import copy
+
+    data = dict(EXAMPLE, needs=[{"date": "2026-12-07", "shift": "morning", "count": 2}])
+    before = copy.deepcopy(data)
+    check(data)
+    assert data == before
+
+
+def test_roster_propose_refuses_a_silly_time_limit(tmp_path):
+    """--time-limit 0 is a CommandError, exit 2."""
+    data = {k: v for k, v in EXAMPLE.items() if k != "shifts"}
+    with pytest.raises(CommandError, match="--time-limit") as info:
+        run("roster_propose", write(tmp_path, data), "--time-limit", "0")
+    assert info.value.returncode == 2

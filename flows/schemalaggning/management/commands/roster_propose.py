@@ -1,11 +1,11 @@
 import json
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from flows.schemalaggning.roster import RosterError
 from flows.schemalaggning.solver import propose
 
-from ._roster_io import roster_error, roster_read, verdict_text
+from ._roster_io import BAD_INPUT, roster_error, roster_read, verdict_text
 
 
 class Command(BaseCommand):
@@ -24,6 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2, help="Solver worker threads.")
 
     def handle(self, *args, file, json: bool = False, time_limit=45.0, workers=2, **options):
+        if not 0 < time_limit <= 600 or not 1 <= workers <= 16:
+            raise CommandError(
+                "--time-limit must be in (0, 600] seconds and --workers in 1..16.",
+                returncode=BAD_INPUT,
+            )
         roster = roster_read(file)
         if roster.shifts:
             raise roster_error(
