@@ -12,6 +12,7 @@ twice (02:30 on the October changeover) is read as the first, summer-time occurr
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -51,8 +52,12 @@ def to_ts(value: datetime) -> int:
     return int(value.replace(tzinfo=STOCKHOLM).timestamp())
 
 
+@lru_cache(maxsize=8192)
 def day_ts(day: date, at: str = "00:00") -> int:
-    """Return the timestamp of ``day`` at the wall time ``at`` ("HH:MM")."""
+    """Return the timestamp of ``day`` at the wall time ``at`` ("HH:MM").
+
+    Cached: the rules ask for the same midnights and night boundaries for every person.
+    """
     hh, mm = at.split(":")
     return to_ts(datetime.combine(day, time(int(hh), int(mm))))
 
