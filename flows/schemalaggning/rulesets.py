@@ -27,7 +27,9 @@ DAILY_REST_REFERENCES = (ROLLING_24H, WORKING_DAY, CALENDAR_DAY)
 LAW_DAILY_REST_HOURS = 11  # 13 §
 LAW_WEEKLY_REST_HOURS = 36  # 14 §
 LAW_MAX_AVERAGE_WEEK_HOURS = 40  # 5 §
-LAW_MAX_AVERAGE_WEEK_REFERENCE_WEEKS = 4  # 5 §: "under en beräkningsperiod av högst fyra veckor"
+# 5 §: the law's own reference period is at most four weeks; a collective agreement may set
+# a longer one (ATL 3 §), so ``average_week_reference_weeks`` is not capped by it.
+LAW_MAX_AVERAGE_WEEK_REFERENCE_WEEKS = 4
 LAW_NIGHT_MAX_HOURS = 8  # 13 a §
 LAW_NIGHT_MAX_REFERENCE_WEEKS = 17  # 13 a §: "högst fyra månader"
 
