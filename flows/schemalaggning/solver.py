@@ -440,6 +440,24 @@ def _greedy(
     return result
 
 
+def greedy_shifts(data) -> list[dict]:
+    """Return the greedy starting roster's shifts alone (for tests and as a quick preview)."""
+    roster = roster_build(data)
+    slots = _slots(roster)
+    per_staff: dict[str, list[int]] = defaultdict(list)
+    for si, slot in enumerate(slots):
+        for person in roster.staff.values():
+            if _eligible(roster, person, slot):
+                per_staff[person.id].append(si)
+    greedy = _greedy(roster, slots, per_staff, {})
+    shifts = [
+        {"staff": sid, "start": fmt(slots[si].start), "end": fmt(slots[si].end), "need": nid,
+         "shift": slots[si].type}
+        for (sid, si), nid in greedy.items()
+    ]  # fmt: skip
+    return sorted(shifts, key=lambda s: (s["start"], s["staff"]))
+
+
 def roster_of(proposal: dict) -> dict:
     """Return the roster part of a proposal (what ``check`` reads), without the verdict."""
     return {k: v for k, v in proposal.items() if k in RosterIn.model_fields}

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from flows.schemalaggning.roster import RosterError
 from flows.schemalaggning.rules import check, roster_summary
-from flows.schemalaggning.solver import propose, roster_of
+from flows.schemalaggning.solver import greedy_shifts, propose, roster_of
 
 MED = "delegated_medication"
 WEEK = [f"2027-01-{d:02d}" for d in range(4, 11)]  # Monday 4 – Sunday 10 January 2027
@@ -187,3 +187,19 @@ def test_nights_are_shared_evenly_among_day_staff_who_work_nights():
     result = propose(data, time_limit=10)
     assert result["uncovered"] == []
     assert sorted(r["night_shifts"] for r in result["summary"].values()) == [2, 2, 3]
+
+
+def test_the_greedy_starting_roster_breaks_no_law():
+    """The solver's starting point for the 15-person demo unit: check finds no breach of
+    rest, the 40-hour average, night work, overlap, leave or competence in it."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "data" / "schemalaggning"
+    demo = json.loads((path / "hemtjanst-norr-2027-01.json").read_text(encoding="utf-8"))
+    demo["shifts"] = greedy_shifts(demo)
+    assert len(demo["shifts"]) > 200
+    law = {"daily_rest", "weekly_rest", "night_work", "overlap", "leave", "competence"}
+    verdict = check(demo)
+    assert [b for b in verdict["breaches"] if b["rule"] in law] == []
+    assert [b for b in verdict["breaches"] if "a week on average" in b["detail"]] == []
