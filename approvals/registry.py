@@ -60,10 +60,17 @@ class Outcome:
     against_party: bool = False
     # The decision grants a sum (authority_amount is then required).
     grants_amount: bool = False
+    # What the signer's choice says on the form ("Approve another amount"); the label if empty.
+    action: str | Promise = ""
 
     @property
     def needs_motivation(self) -> bool:
         return self.code != APPROVED
+
+    @property
+    def typed_amount(self) -> bool:
+        """The signer types the sum: granted, but otherwise than proposed."""
+        return self.grants_amount and self.code != APPROVED
 
 
 @dataclass(frozen=True)
@@ -205,8 +212,15 @@ class ProcessSpec:
 #     Line changes at decision time (approvals.adjustments).
 # document_context(*, decision) -> dict
 #     Extra context for the document template when a decision is executed.
-# inbox_row(*, material) -> dict
-#     Extra figures for the inbox summary cell (default: the material's summary).
+# proposed_outcome(*, proposal) -> str
+#     The outcome the robot proposes (default "approved"): "followed the proposal" compares
+#     the signed outcome with it.
+# case_panel_context(*, case, material) -> dict
+#     Context for the process's case-page panel template (available as `panel`).
+# exception_actions() -> list[str]
+#     The settlement actions a person may choose for an exception (exceptions mode).
+# demo_load(*, org) -> None
+#     The process's part of the demo organisation (unit, people, delegation order).
 
 
 def _load(path: str):

@@ -33,7 +33,11 @@ def browser():
 @pytest.fixture
 def page(browser):
     """A fresh browser context (no cookies) per test; Swedish, like the staff's browsers."""
-    context = browser.new_context(locale="sv-SE", viewport={"width": 1400, "height": 1000})
+    # bypass_csp: the accessibility checker (axe) is injected as an inline script, which the
+    # pages' Content-Security-Policy refuses; test_content_security_policy.py enforces it.
+    context = browser.new_context(
+        locale="sv-SE", viewport={"width": 1400, "height": 1000}, bypass_csp=True
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
