@@ -21,6 +21,8 @@ from .casework import overlapping_move, roster_case_open, roster_compile
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+SCREENSHOT = "/tmp/robotfabrik-roster-page.png"
+
 
 @pytest.fixture
 def request_(org, fast_pdf):
@@ -52,6 +54,7 @@ def test_manager_moves_a_shift_sees_the_breach_and_approves(page, live_server, r
     expect(page.locator('[data-testid="breach"][data-rule="overlap"]').first).to_be_visible()
     expect(page.get_by_test_id("breach-count")).not_to_have_text("0")
     expect(page.get_by_test_id("edits")).to_contain_text(f"Pass nr {index} flyttat till {person}")
+    page.screenshot(path=SCREENSHOT, full_page=True)
 
     read_material(page)
     page.locator("#accept-breaches").check()
