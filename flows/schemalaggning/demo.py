@@ -17,7 +17,7 @@ def demo_load(*, org: dict) -> None:
     unit = demo_unit(code=PROCESS.unit_code, name=UNIT_NAME, committee=COMMITTEE)
     org["units"][PROCESS.slug] = unit
     demo_user(
-        org=org, username=MANAGER, first="Elin", last="Ek", kind=Staff.Kind.HUMAN,
+        org=org, username=MANAGER, first="Elin", last="Sandberg", kind=Staff.Kind.HUMAN,
         role=Staff.Role.TEAM_LEADER, title="Enhetschef", unit=unit,
     )  # fmt: skip
     demo_user(
