@@ -218,3 +218,29 @@ def audit_page_record(*, user, page: str, filters: dict) -> AuditEvent:
             "purpose": "audit",
         },
     )
+
+
+def may_write_note(*, user, case: Case) -> bool:
+    """Journal notes: an active human of the case's unit who holds the case's view grant.
+
+    Caseworkers and team leaders document the handling (SoL 11 kap. 5 §); auditors,
+    process owners and robot or integration accounts read, never write.
+    """
+    staff = staff_of(user)
+    if staff is None or not staff.is_human or staff.unit_id != case.unit_id:
+        return False
+    if staff.role not in (Staff.Role.CASEWORKER, Staff.Role.TEAM_LEADER):
+        return False
+    return may_view_case(user=user, case=case)
+
+
+def is_team_leader(user) -> bool:
+    """A human team leader with a unit: the team view."""
+    staff = staff_of(user)
+    return bool(
+        user.is_active
+        and staff is not None
+        and staff.is_human
+        and staff.role == Staff.Role.TEAM_LEADER
+        and staff.unit_id is not None
+    )

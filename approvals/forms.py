@@ -26,9 +26,7 @@ class DecisionForm(forms.Form):
     )
     material_sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
 
-    def __init__(
-        self, *args, decision_type, lines: list[dict] | None = None, flags=None, **kwargs
-    ):
+    def __init__(self, *args, decision_type, lines: list[dict] | None = None, flags=None, **kwargs):
         """`decision_type` gives the outcomes; `lines` are the proposal's lines the signer
         may change (approvals.adjustments).
 
@@ -228,3 +226,56 @@ class ReassignForm(forms.Form):
     def assignee_user(self):
         pk = self.cleaned_data.get("assignee")
         return self.colleagues.get(pk) if pk is not None else None
+
+
+class SearchForm(forms.Form):
+    """One field finds a case by the applicant's name, a personnummer (any written form)
+    or the case reference."""
+
+    q = forms.CharField(
+        label=_("Search cases"),
+        help_text=_(
+            "Name, personnummer (10 or 12 digits, with or without dash) or case reference."
+        ),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+
+class NoteForm(forms.Form):
+    """A journal note, or an addendum to an earlier note of the same case."""
+
+    text = forms.CharField(
+        label=_("New note"),
+        help_text=_("Dated and signed with your name when saved; it cannot be changed afterwards."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=10_000,
+    )
+    refers_to = forms.TypedChoiceField(
+        label=_("Addendum to"), coerce=int, empty_value=None, required=False
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import CaseNote
+
+        self.fields["refers_to"].choices = [("", _("None (a new note)"))] + [
+            (n.pk, f"{n.written_at:%Y-%m-%d %H:%M} {n.author_name}")
+            for n in CaseNote.objects.filter(case=case).order_by("written_at", "pk")
+        ]
+
+
+class CosignatureDeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why you do not co-sign"),
+        help_text=_("The first signer sees your reason; the case goes back to them."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": _("Write why you do not co-sign.")},
+    )
+
+
+class HandOverForm(forms.Form):
+    to = forms.IntegerField(min_value=1)
+    amount = forms.IntegerField(min_value=0, required=False)

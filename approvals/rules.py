@@ -36,6 +36,7 @@ DECISION_COSIGNATURE_MISMATCH = "DECISION_COSIGNATURE_MISMATCH"
 RESUME_NO_DECISION = "RESUME_NO_DECISION"
 RESUME_INPUT_MISMATCH = "RESUME_INPUT_MISMATCH"
 RESUME_COSIGNATURE_MISSING = "RESUME_COSIGNATURE_MISSING"
+RESUME_RECORD_TAMPERED = "RESUME_RECORD_TAMPERED"
 
 # English msgids, translated where they are shown (locale/sv); the rules stay pure.
 MESSAGES = {
@@ -96,11 +97,13 @@ MESSAGES = {
     ),
     RESUME_NO_DECISION: gettext_noop("No signed decision exists for this request."),
     RESUME_INPUT_MISMATCH: gettext_noop("The resume input does not match the signed decision."),
+    RESUME_RECORD_TAMPERED: gettext_noop(
+        "The decision or its material no longer matches what the trail recorded at signing."
+    ),
     RESUME_COSIGNATURE_MISSING: gettext_noop(
         "The decision needs a second signature that has not been given."
     ),
 }
-
 
 
 @dataclass(frozen=True)
@@ -248,6 +251,15 @@ def adjustments_fit_outcome(
     if outcome.code != expected:
         return DECISION_ADJUSTMENT_OUTCOME_MISMATCH
     return None
+
+
+def amount_decided_about(*, outcome: str, proposed: int | None, granted: int | None) -> int:
+    """The sum a decision is about, which delegation limits and second-signer rules compare
+    against: the larger of what was proposed (applied for) and what is granted, for every
+    outcome — refusing 21 835 kr is a decision about 21 835 kr. A return decides no sum."""
+    if outcome == RETURNED:
+        return 0
+    return max(proposed or 0, granted or 0)
 
 
 def flags_acknowledged(*, flags: list[dict], acknowledged: set[str]) -> str | None:

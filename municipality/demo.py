@@ -81,6 +81,4 @@ def demo_organisation_load() -> dict:
         load = spec.hook("demo_load")
         if load is not None:
             load(org=org)
-    # The first process's unit stays the "unit" of the demo (the README's walkthrough).
-    org["unit"] = next(iter(org["units"].values()), None)
     return org

@@ -209,7 +209,7 @@ CSRF_TRUSTED_ORIGINS = [
 CSP_REPORT_ONLY = env_flag("DJANGO_CSP_REPORT_ONLY", False)
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "approvals:inbox"
+LOGIN_REDIRECT_URL = "approvals:landing"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "sv"

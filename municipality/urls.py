@@ -18,10 +18,14 @@ def _process_urls() -> list:
         try:
             importlib.import_module(f"{spec.package}.urls")
         except ModuleNotFoundError as exc:
-            if exc.name != f"{spec.package}.urls":
+            # No such module, or a process declared outside flows/ (e.g. a test's).
+            if exc.name not in (f"{spec.package}.urls", spec.package):
                 raise
             continue
+        module = importlib.import_module(f"{spec.package}.urls")
         patterns.append(path(f"p/{spec.slug}/", include(f"{spec.package}.urls")))
+        # A few public addresses printed on documents (e.g. /verify/<code>/) sit at the root.
+        patterns.extend(getattr(module, "root_urlpatterns", []))
     return patterns
 
 

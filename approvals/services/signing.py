@@ -16,6 +16,8 @@ from .. import rules
 from ..access import may_sign
 from ..adjustments import AdjustmentRefused, adjustments_apply
 from ..audit import Kind, actor_label_for, audit_append
+from ..integrity import decision_content_sha256
+from ..locks import request_lock
 from ..models import (
     ApprovalRequest,
     AuditEvent,
@@ -203,11 +205,7 @@ def decision_sign(
     signer = _signer_of(user)
     today = timezone.localdate()
     with transaction.atomic():
-        request = (
-            ApprovalRequest.objects.select_for_update()
-            .select_related("material", "case")
-            .get(pk=request_id)
-        )
+        request = request_lock(request_id, "material", "case")
         case = request.case
         decision_type = decision_type_of(request)
         chosen = decision_type.outcome(outcome) if decision_type else None
@@ -299,7 +297,9 @@ def decision_sign(
                 signer=signer,
                 user=user,
                 request=request,
-                amount=0 if outcome == RETURNED else amount,
+                amount=rules.amount_decided_about(
+                    outcome=outcome, proposed=request.authority_amount, granted=amount
+                ),
                 on=today,
             )
             if authority is None:
@@ -312,7 +312,9 @@ def decision_sign(
                 unit_id=request.unit_id, decision_type=request.decision_type
             ),
             outcome=outcome,
-            amount=amount,
+            amount=rules.amount_decided_about(
+                outcome=outcome, proposed=request.authority_amount, granted=amount
+            ),
             on=today,
         )
         staff = user.staff
@@ -364,6 +366,8 @@ def decision_sign(
                 "adjustments": changes,
                 "motivation": decision.motivation,
                 "acknowledged_flags": sorted(acknowledged_flags or []),
+                # What was signed, hashed: execution and verify_audit compare the row with it.
+                "decision_sha256": decision_content_sha256(decision),
                 **_signature_evidence(decision),
                 "cosignature_required": cosignature_required,
             },
@@ -433,7 +437,15 @@ def _decision_cosign(
     authority = None
     if error is None:
         authority = _signing_authority(
-            signer=signer, user=user, request=request, amount=decision.authority_amount, on=on
+            signer=signer,
+            user=user,
+            request=request,
+            amount=rules.amount_decided_about(
+                outcome=decision.outcome,
+                proposed=request.authority_amount,
+                granted=decision.authority_amount,
+            ),
+            on=on,
         )
         if authority is None:
             error = rules.DECISION_SIGNER_NOT_DELEGATED
@@ -505,3 +517,106 @@ def decision_sign_refusal_record(*, request_id: int, user, code: str) -> None:
     )
 
 
+# --- the second signer disagrees (issue 9, point 14) -------------------------------------
+
+COSIGNATURE_REASON_MISSING = "COSIGNATURE_REASON_MISSING"
+
+
+def cosignature_decline(*, request_id: int, user, reason: str):
+    """The second signer refuses to co-sign: the case goes back to the first signer.
+
+    The first decision stays (decisions are never deleted) and is never carried out: a
+    CosignatureDecline records who refused and why, the waiting request is superseded,
+    and the same material is opened again as a new request held by the first signer
+    (the one who signed for an absent delegate, if so), who decides anew through the
+    gate. Only someone who could give the second signature may refuse it.
+    """
+    from guardian.shortcuts import assign_perm
+
+    from ..models import CosignatureDecline
+    from ..notifications import notify_new_assignment
+
+    reason = (reason or "").strip()
+    signer = _signer_of(user)
+    with transaction.atomic():
+        request = request_lock(request_id, "material", "case", "unit")
+        error = rules.signer_is_eligible(signer)
+        if error is None and (
+            request.kind != ApprovalRequest.Kind.DECISION
+            or request.status != ApprovalRequest.Status.AWAITING_SECOND
+        ):
+            error = rules.DECISION_REQUEST_NOT_OPEN
+        if error is None and not may_sign(user=user, request=request):
+            error = rules.DECISION_SIGNER_NO_ACCESS
+        decision = (
+            Decision.objects.select_for_update().get(request=request) if error is None else None
+        )
+        if error is None:
+            error = rules.cosigner_is_distinct(
+                first_signer_ids={decision.signer_id, decision.on_behalf_of_id} - {None},
+                cosigner_ids={user.pk},
+            )
+        if error is None and not reason:
+            error = COSIGNATURE_REASON_MISSING
+        if error is not None:
+            raise GateRefused(error)
+        request.status = ApprovalRequest.Status.SUPERSEDED
+        request.save(update_fields=["status"])
+        reopened = ApprovalRequest.objects.create(
+            case=request.case,
+            material=request.material,
+            unit=request.unit,
+            kind=request.kind,
+            decision_type=request.decision_type,
+            authority_amount=request.authority_amount,
+            flow_run_id=request.flow_run_id,
+            assigned_to=decision.signer,
+            due_date=request.due_date,
+        )
+        for codename in ("view_approvalrequest", "sign_approvalrequest"):
+            for grant in request.approvalrequestgroupobjectpermission_set.filter(
+                permission__codename=codename
+            ).select_related("group"):
+                assign_perm(f"approvals.{codename}", grant.group, reopened)
+        decline = CosignatureDecline.objects.create(
+            decision=decision,
+            signer=user,
+            signer_name=user.get_full_name() or user.get_username(),
+            reason=reason,
+            reopened=reopened,
+        )
+        audit_append(
+            kind=Kind.COSIGNATURE_DECLINED,
+            actor=user,
+            actor_label=actor_label_for(user),
+            case=request.case,
+            material=request.material,
+            data={
+                "request": request.pk,
+                "decision": decision.pk,
+                "decline": decline.pk,
+                "reason": reason,
+                "reopened_request": reopened.pk,
+                "back_to": decision.signer.get_username(),
+            },
+        )
+        notify_new_assignment(reopened, assignee=decision.signer)
+    return decline
+
+
+def request_current(*, request_id: int) -> int:
+    """The request that now stands for `request_id`: itself, or the one it was reopened as
+    after declined second signatures (the flow waits on the first one's id)."""
+    from ..models import CosignatureDecline
+
+    seen = {request_id}
+    while True:
+        later = (
+            CosignatureDecline.objects.filter(decision__request_id=request_id)
+            .values_list("reopened_id", flat=True)
+            .first()
+        )
+        if later is None or later in seen:
+            return request_id
+        seen.add(later)
+        request_id = later

@@ -246,7 +246,11 @@ def material_prepare(*, case_id: int, version: int, flow_run_id: str) -> service
         )
     calc = calculation.as_dict()
     # Flags from intake (e.g. a second application for the month) come first.
-    flag_dicts = list(case.data.get("intake_flags", [])) + [f.as_dict() for f in flags]
+    flag_dicts = (
+        list(case.data.get("intake_flags", []))
+        + services.completion_flags(case=case)
+        + [f.as_dict() for f in flags]
+    )
     opened = services.material_compile(
         case_id=case_id,
         version=version,

@@ -157,3 +157,49 @@ def test_refusing_a_positive_proposal_does_not_follow_it(org, fast_pdf):
     request = compile_case(receive(org, demo_application()))
     decision = decide(request, org["users"]["anna"], outcome="refused", motivation="Ej rätt.")
     assert decision.followed_proposal is False
+
+
+# --- issue 10, point 3: the limit covers the sum the decision is about -------------------
+
+
+def _big_case(org, ref):
+    """A household whose proposal is above the caseworkers' 15 000 kr limit."""
+    application = demo_application()
+    application["external_ref"] = ref
+    application["costs"]["rent"] = 25_000
+    request = compile_case(receive(org, application))
+    assert request.authority_amount > 15_000
+    return request
+
+
+def test_a_refusal_above_the_limit_needs_the_delegation_for_that_sum(org, fast_pdf):
+    """Refusing a 2x xxx kr proposal outright is a decision about that sum: anna (15 000) may not."""
+    request = _big_case(org, "etj-2026-big-refuse")
+    with pytest.raises(services.GateRefused) as exc:
+        decide(request, org["users"]["anna"], outcome="refused", motivation="Ej rätt.")
+    assert exc.value.code == rules.DECISION_SIGNER_NOT_DELEGATED
+    assert not Decision.objects.exists()
+    decision = decide(request, org["users"]["maria"], outcome="refused", motivation="Ej rätt.")
+    assert decision.outcome == "refused"
+
+
+def test_granting_within_the_limit_while_refusing_the_rest_needs_the_whole_sum(org, fast_pdf):
+    """Granting 15 000 of a larger proposal refuses the rest: the decision is about the whole."""
+    request = _big_case(org, "etj-2026-big-partly")
+    with pytest.raises(services.GateRefused) as exc:
+        decide(
+            request,
+            org["users"]["anna"],
+            outcome="partly_approved",
+            amount=15_000,
+            motivation="Hyran över riktvärdet.",
+        )
+    assert exc.value.code == rules.DECISION_SIGNER_NOT_DELEGATED
+
+
+def test_a_return_needs_only_the_decision_type(org, fast_pdf):
+    request = _big_case(org, "etj-2026-big-return")
+    decision = decide(
+        request, org["users"]["anna"], outcome="returned", motivation="Kontrakt saknas."
+    )
+    assert decision.outcome == "returned"
