@@ -9,6 +9,7 @@ from approvals.models import Case, Decision, Document
 from flows.schemalaggning.models import RosterCalendar
 from municipality import runtime
 from municipality.demo import demo_organisation_load
+from tests.conftest import text_of
 from tests.e2e.conftest import wait_for, wait_for_state
 from tests.e2e.test_spine import prefect_storage_text
 
@@ -61,7 +62,10 @@ def test_request_to_suspended_to_approved_to_calendars(live, client):
     calendars = RosterCalendar.objects.filter(decision=decision)
     assert sorted(calendars.values_list("staff_id", flat=True)) == ["s01", "s02", "s03"]
     assert all(bytes(c.ics).startswith(b"BEGIN:VCALENDAR") for c in calendars)
-    assert Document.objects.get(decision=decision).kind == "roster"
+    document = Document.objects.get(decision=decision)
+    text = text_of(document.pdf)
+    assert document.kind == "roster" and "Fastställt schema" in text
+    assert "Elin Sandberg" in text and "Pass nr" in text  # the signer and her edit
     assert time.monotonic() - started < 120
 
     stored = prefect_storage_text(live["home"])
