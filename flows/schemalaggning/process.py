@@ -26,7 +26,7 @@ PROCESS = ProcessSpec(
     description=(
         "A care unit's roster for 4–6 weeks: OR-Tools CP-SAT proposes it within "
         "Arbetstidslagen and the agreement, the unit manager edits and fastställer it, "
-        "the robot publishes one iCalendar per person."
+        "the robot publishes an iCalendar file for each person."
     ),
     unit_code=UNIT_CODE,
     public_authority=False,
