@@ -45,7 +45,7 @@ lint: $(STAMP)
 	DATABASE_URL= ROBOTFABRIK_DEMO=1 $(PY) manage.py makemigrations --check --dry-run -v1
 
 test: system-deps $(STAMP) messages pgdb lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 bench: $(STAMP) pgdb
 	ROBOTFABRIK_DEMO=1 $(PY) bench/inbox.py

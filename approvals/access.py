@@ -194,13 +194,21 @@ def case_access_record(
         )
         and holds_object_perm(user=user, codename=VIEW, obj=open_request)
     )
+    # A reader who is one of the people the case is about (jäv): flagged for the review.
+    own = getattr(staff_of(user), "personnummer", "")
+    conflicted = bool(own) and case.parties.filter(personnummer=own).exists()
     return audit_append(
         kind=_READ_KINDS.get(what, Kind.CASE_VIEWED),
         actor=user,
         actor_label=actor_label_for(user),
         case=case,
         material=material,
-        data={"what": what, "open_assignment": had_assignment, "purpose": purpose},
+        data={
+            "what": what,
+            "open_assignment": had_assignment,
+            "purpose": purpose,
+            **({"conflict_of_interest": True} if conflicted else {}),
+        },
     )
 
 

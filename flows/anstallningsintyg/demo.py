@@ -24,7 +24,7 @@ USERS = [
 # The personnummer are the synthetic employees' E1001 and E1009 (Skatteverket test numbers).
 EMPLOYEES = [
     ("eva", "Eva", "Holm", "Undersköterska", "199107152382"),
-    ("karin", "Karin", "Wallin", "Lärare", "199711242389"),
+    ("klara", "Klara", "Wallin", "Lärare", "199711242389"),
 ]
 
 

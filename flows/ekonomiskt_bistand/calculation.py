@@ -35,7 +35,7 @@ Interpretations
 ---------------
 Shared household (delat hushåll). An adult who shares a household without being part of a
 couple gets the single-adult personal amount plus an equal share of the household-common
-costs of the whole household (DOMAIN.md, from SoF 2025:468 12 kap. 2 §; Socialstyrelsen's
+costs of the whole household (SoF 2025:468 12 kap. 2 §; Socialstyrelsen's
 worked example "1 710 kr ÷ 5 + 2 950 kr" in "Oförändrade belopp i riksnormen för 2014",
 19 Nov 2013). The applicant's household is charged the share for its own members: the
 common cost for the total size (own members + other adults) × own members / total size.

@@ -52,6 +52,8 @@ PROCESS = ProcessSpec(
     templates=Templates(
         material="kassaavstamning/material.html",
         document="kassaavstamning/document.html",
+        # A return is the controller's question to the cash point.
+        completion_request="kassaavstamning/question.html",
         inbox_summary="kassaavstamning/inbox_summary.html",
         case_panel="kassaavstamning/case_panel.html",
     ),

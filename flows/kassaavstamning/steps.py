@@ -279,8 +279,8 @@ def material_prepare(*, case_id: int, flow_run_id: str) -> services.OpenedReques
 def decision_carry_out(*, decision_id: int, flow_run_id: str) -> str:
     """After the verified signature: the attest record, or the question to the cash point.
 
-    decision_execute closes an attested case with the record; for a return it only
-    marks the case returned, so the question document is written here.
+    decision_execute closes an attested case with the record; for a return it writes the
+    question as the request for completion and marks the case returned.
     """
     decision = Decision.objects.select_related("request__case").get(pk=decision_id)
     case = decision.request.case
@@ -293,18 +293,10 @@ def decision_carry_out(*, decision_id: int, flow_run_id: str) -> str:
             title=ATTEST_TITLE,
         )
         return document.sha256
-    services.decision_execute(decision_id=decision_id, document_context=context)
-    if decision.outcome != RETURNED:
+    # A return writes the controller's question (the process's completion_request template).
+    document = services.decision_execute(decision_id=decision_id, document_context=context)
+    if decision.outcome != RETURNED or document is None:
         return ""
-    document, _ = services.document_create(
-        case=case,
-        kind=Document.Kind.NOTICE,
-        template=QUESTION_TEMPLATE,
-        context={**context, "today": timezone.localdate(), "process": PROCESS},
-        title=QUESTION_TITLE,
-        decision=decision,
-        actor_label="robot:kassaavstamning/question",
-    )
     services.robot_step_record(
         case_id=case.pk,
         step="question-to-cash-point",

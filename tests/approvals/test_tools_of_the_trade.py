@@ -53,7 +53,9 @@ def test_search_finds_by_name_personnummer_or_reference(client, open_request, pe
     search = AuditEvent.objects.get(kind=Kind.CASES_SEARCHED, actor=people["erik"])
     assert search.data["hits"] == [open_request.case_id]
     assert AuditEvent.objects.filter(
-        kind=Kind.CASE_VIEWED, actor=people["erik"], case=open_request.case,
+        kind=Kind.CASE_VIEWED,
+        actor=people["erik"],
+        case=open_request.case,
         data__what="search_hit",
     ).exists()
 
@@ -101,7 +103,10 @@ def test_a_note_is_a_locked_record_with_addenda(client, open_request, people):
     audit = _get(client, people["greta"], f"/audit/cases/{open_request.case_id}/")
     assert audit.count('data-testid="audit-note"') == 2
     export = client.get(f"/audit/cases/{open_request.case_id}/export.json").json()
-    assert [n["text"] for n in export["notes"]] == ["Ringde sökande.", "Rättelse: ringde på tisdagen."]
+    assert [n["text"] for n in export["notes"]] == [
+        "Ringde sökande.",
+        "Rättelse: ringde på tisdagen.",
+    ]
 
 
 def test_notes_only_by_the_units_caseworkers(open_request, people):
@@ -130,9 +135,9 @@ def test_team_leader_sees_every_open_case_and_each_load(client, open_request, pe
     assert response.status_code == 302 and response["Location"] == "/team/"
     html = _get(client, people["maria"], "/team/")
     assert html.count('data-testid="team-row"') == 3
-    row = html[html.index(f'data-case="{open_request.case.external_ref}"'):]
+    row = html[html.index(f'data-case="{open_request.case.external_ref}"') :]
     assert '<td data-testid="holder">Erik Berg</td>' in row[: row.index("</tr>")]
-    queue = html[html.index("Ingen (enhetens kö)"):]
+    queue = html[html.index("Ingen (enhetens kö)") :]
     assert '<span class="badge overdue">2</span>' in queue[: queue.index("</tr>")]
     assert len(overdue) == 2
     _get(client, people["anna"], "/team/", status=404)
@@ -162,7 +167,9 @@ def test_next_case_opens_the_next_in_the_caseworkers_order(client, open_request,
 @pytest.fixture
 def second_signature(open_request, people):
     SecondSignerRule.objects.create(
-        unit=open_request.unit, decision_type=open_request.decision_type, valid_from=date(2026, 1, 1)
+        unit=open_request.unit,
+        decision_type=open_request.decision_type,
+        valid_from=date(2026, 1, 1),
     )
     decide(open_request, people["anna"])
     open_request.refresh_from_db()
@@ -215,9 +222,7 @@ def test_decline_needs_a_reason_and_another_delegate(client, second_signature, p
 # --- 15. nothing typed is lost -------------------------------------------------------------
 
 
-def test_over_the_limit_keeps_the_form_names_the_limit_and_hands_over(
-    client, open_request, people
-):
+def test_over_the_limit_keeps_the_form_names_the_limit_and_hands_over(client, open_request, people):
     """Over the delegation limit: the page comes back (no redirect) with what was typed, the
     limit named, the error focused, and one click sends it to a colleague who may sign."""
     client.force_login(people["anna"])
@@ -275,11 +280,11 @@ def test_status_after_signing_until_the_letter_exists(client, open_request, peop
     carry_out(decision)
     html = _get(client, people["anna"], f"/cases/{open_request.case_id}/")
     assert '<dd data-testid="case-status">Beslutat</dd>' in html
-    history = html[html.index('id="history-h"'):]
+    history = html[html.index('id="history-h"') :]
     for raw in ("system:", "robot:", "integration:", "gather-register-data"):
         assert raw not in history, raw
     audit = _get(client, people["greta"], f"/audit/cases/{open_request.case_id}/")
-    events = audit[audit.index('id="events-h"'):]
+    events = audit[audit.index('id="events-h"') :]
     assert "{&#x27;" not in events and "Roboten hämtade registeruppgifter" in events
 
 

@@ -22,12 +22,24 @@ def _swedish_catalogue_compiled():
     messages_compiled()
 
 
+# One Playwright and one Chromium per test process, however many modules import these
+# fixtures (each import would otherwise start a second sync Playwright in the same thread,
+# which Playwright refuses while the first one's event loop runs).
+_SHARED: dict = {}
+
+
 @pytest.fixture(scope="session")
 def browser():
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
+    if not _SHARED:
+        playwright = sync_playwright().start()
+        _SHARED.update(playwright=playwright, browser=launch(playwright), users=0)
+    _SHARED["users"] += 1
+    yield _SHARED["browser"]
+    _SHARED["users"] -= 1
+    if _SHARED["users"] == 0:
+        _SHARED.pop("browser").close()
+        _SHARED.pop("playwright").stop()
+        _SHARED.clear()
 
 
 @pytest.fixture

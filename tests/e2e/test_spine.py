@@ -160,10 +160,9 @@ def test_forged_resume_through_prefect_api_executes_nothing(live, api_post, clie
             _sync=True,  # the browser tests' Playwright loop may be running in this thread
         )
         wait_for(
-            lambda forged=forged: AuditEvent.objects.filter(
-                case=case, kind="resume.rejected"
-            ).count()
-            == forged,
+            lambda forged=forged: (
+                AuditEvent.objects.filter(case=case, kind="resume.rejected").count() == forged
+            ),
             what=f"rejected resume {forged}",
             timeout=90,
         )

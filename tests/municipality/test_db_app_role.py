@@ -60,7 +60,10 @@ def test_app_role_can_read_and_write_rows(app_role, event):
     """The role reads the trail, and inserts and changes ordinary rows."""
     _, app = app_role
     assert app.execute("SELECT count(*) FROM approvals_auditevent").fetchone()[0] == 1
-    app.execute("INSERT INTO municipality_unit (code, name, committee) VALUES ('x', 'X', 'Nämnd')")
+    app.execute(
+        "INSERT INTO municipality_unit (code, name, committee, municipality, address, phone, "
+        "email, committee_address) VALUES ('x', 'X', 'Nämnd', '', '', '', '', '')"
+    )
     app.execute("UPDATE municipality_unit SET name = 'Y' WHERE code = 'x'")
     app.execute("DELETE FROM municipality_unit WHERE code = 'x'")
     app.execute(

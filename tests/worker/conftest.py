@@ -110,9 +110,7 @@ def records(out_dir: Path) -> list[dict]:
 def start_run(out_dir: Path, **parameters):
     from prefect.deployments import run_deployment
 
-    return run_deployment(
-        DEPLOYMENT, parameters={"out_dir": str(out_dir), **parameters}, timeout=0
-    )
+    return run_deployment(DEPLOYMENT, parameters={"out_dir": str(out_dir), **parameters}, timeout=0)
 
 
 def wait_state(flow_run_id, predicate, *, timeout: float = 60):

@@ -8,7 +8,7 @@ way production finds it (the registry's ProcessSpec.flow, else the legacy entryp
 
 import pytest
 
-from approvals.models import Case, Decision, Letter
+from approvals.models import Case, Decision, Document
 from municipality.demo import demo_organisation_load
 from tests.conftest import kr, text_of
 from tests.e2e.conftest import wait_for_state
@@ -43,7 +43,7 @@ def test_application_to_letter_on_the_warm_worker(warm_live, api_post, client):
     wait_for_state(case.flow_run_id, {"COMPLETED"}, logs=None)
     case.refresh_from_db()
     assert case.status == Case.Status.DECIDED
-    letters = Letter.objects.filter(decision=decision)
+    letters = Document.objects.filter(decision=decision, kind="decision_letter")
     assert letters.count() == 1
     text = text_of(letters.get().pdf)
     assert "Anna Lind" in text and kr(decision.amount) in text

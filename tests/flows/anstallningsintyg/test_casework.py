@@ -120,7 +120,7 @@ def test_employee_sees_and_downloads_her_certificate(issued, client, org):
     ).exists()
 
 
-@pytest.mark.parametrize("who", ["karin", "hanna", "anna"])
+@pytest.mark.parametrize("who", ["klara", "hanna", "anna"])
 def test_another_user_cannot_fetch_evas_certificate(issued, client, org, who):
     """Another employee, HR staff and a caseworker elsewhere get the same 404 as for none."""
     document = Document.objects.get(case=issued)
@@ -227,8 +227,8 @@ def test_hr_request_for_an_unknown_employee_keeps_what_was_typed(org, client, hr
 
 @pytest.fixture
 def exception(org, client, hr_register, fast_pdf, run_case):
-    """Karin (E1009, an ended employment without a reason) asked; the robot opened an exception."""
-    case = _ask(client, org["users"]["karin"])
+    """Klara (E1009, an ended employment without a reason) asked; the robot opened an exception."""
+    case = _ask(client, org["users"]["klara"])
     run = run_case(case.pk)
     result = run.rules()
     assert result["issued"] is False
@@ -253,7 +253,7 @@ def test_inconsistent_data_goes_to_hrs_queue_not_to_a_guess(exception, client, o
     assert 'data-code="missing_end_reason"' in page
 
 
-@pytest.mark.parametrize("who", ["karin", "eva", "anna", "intygsrobot"])
+@pytest.mark.parametrize("who", ["klara", "eva", "anna", "intygsrobot"])
 def test_settling_is_a_404_for_anyone_outside_hr(exception, client, org, who):
     case, request, _ = exception
     client.force_login(org["users"][who])
@@ -303,7 +303,7 @@ def test_corrected_and_issued_runs_the_rules_again_and_issues(exception, client,
     case.refresh_from_db()
     assert case.status == Case.Status.COMPLETED
     text = _text(bytes(Document.objects.get(case=case).pdf))
-    assert "Karin Wallin" in text and "har varit anställd" in text
+    assert "Klara Wallin" in text and "har varit anställd" in text
     assert not Decision.objects.filter(request__case=case).exists()
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert "Egen uppsägning registrerad i HR." in page and 'data-testid="issued"' in page
@@ -342,7 +342,7 @@ def test_closed_completes_the_case_without_certificate(exception, client, org):
     case.refresh_from_db()
     assert case.status == Case.Status.COMPLETED
     assert not Document.objects.filter(case=case).exists()
-    client.force_login(org["users"]["karin"])
+    client.force_login(org["users"]["klara"])
     assert 'data-status="closed"' in client.get(SELF_SERVICE_URL).content.decode()
 
 
@@ -374,7 +374,7 @@ def test_automation_rate_counts_cases_without_a_person(
     since = timezone.now()
     eva_case = _ask(client, org["users"]["eva"])
     run_case(eva_case.pk).rules()
-    karin_case = _ask(client, org["users"]["karin"])
+    karin_case = _ask(client, org["users"]["klara"])
     run = run_case(karin_case.pk)
     request_id = run.rules()["request_id"]
     assert automation(since=since) == {"handled": 1, "automatic": 1}

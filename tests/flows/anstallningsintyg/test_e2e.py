@@ -16,7 +16,7 @@ from tests.e2e.conftest import wait_for, wait_for_state
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PERSONAL = ("199107152382", "19910715-2382", "910715", "Eva Holm", "199711242389", "Karin Wallin")
+PERSONAL = ("199107152382", "19910715-2382", "910715", "Eva Holm", "199711242389", "Klara Wallin")
 
 
 @pytest.fixture
@@ -42,10 +42,10 @@ def _prefect_text(home) -> str:
 
 @pytest.mark.timeout(180)
 def test_self_service_request_and_an_exception_run_through_prefect(live, client):
-    """Eva's request is issued by the flow; Karin's suspends as an exception until HR closes it."""
+    """Eva's request is issued by the flow; Klara's suspends as an exception until HR closes it."""
     started = time.monotonic()
     eva_case = _ask(client, "eva")
-    karin_case = _ask(client, "karin")
+    karin_case = _ask(client, "klara")
 
     wait_for_state(eva_case.flow_run_id, {"COMPLETED"}, timeout=80, logs=live["logs"])
     eva_case.refresh_from_db()

@@ -122,7 +122,10 @@ def test_unknown_case_is_not_found(client, org):
 def test_caseworker_letter_link_does_not_open_other_units_letters_for_auditors(client, trail, org):
     """The caseworkers' letter link checks the case grant; auditors use their own page."""
     client.force_login(org["users"]["greta"])
-    assert client.get(reverse("approvals:document_pdf", args=[trail.documents.get().pk])).status_code == 404
+    assert (
+        client.get(reverse("approvals:document_pdf", args=[trail.documents.get().pk])).status_code
+        == 404
+    )
 
 
 # --- auditor reads are logged ----------------------------------------------------------

@@ -308,7 +308,10 @@ def _row(request, user, **changes):
 
 @pytest.mark.parametrize(
     "changes",
-    [{"outcome": "refused", "authority_amount": 0}, {"outcome": "approved", "followed_proposal": True}],
+    [
+        {"outcome": "refused", "authority_amount": 0},
+        {"outcome": "approved", "followed_proposal": True},
+    ],
     ids=["changes-in-a-refusal", "changes-yet-as-proposed"],
 )
 def test_database_refuses_changes_that_make_no_sense(open_request, org, changes):

@@ -85,7 +85,10 @@ def test_a_claimed_request_is_locked_for_other_signers(open_request, people):
 def test_people_outside_the_unit_cannot_claim(open_request, people, who):
     """Another unit's caseworker, the auditor and the integration account are refused."""
     _refused(
-        assignment.INBOX_NO_ACCESS, assignment.request_claim, request_id=open_request.pk, user=people[who]
+        assignment.INBOX_NO_ACCESS,
+        assignment.request_claim,
+        request_id=open_request.pk,
+        user=people[who],
     )
 
 
@@ -94,7 +97,9 @@ def test_superuser_without_a_grant_cannot_claim(open_request, people):
     """The superuser flag grants no claim: only the unit's grant does."""
     boss = User.objects.create_superuser("boss", password="x")
     Staff.objects.create(user=boss, unit=open_request.unit, role=Staff.Role.CASEWORKER)
-    _refused(assignment.INBOX_NO_ACCESS, assignment.request_claim, request_id=open_request.pk, user=boss)
+    _refused(
+        assignment.INBOX_NO_ACCESS, assignment.request_claim, request_id=open_request.pk, user=boss
+    )
 
 
 @pytest.mark.django_db

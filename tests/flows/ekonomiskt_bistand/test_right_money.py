@@ -203,3 +203,26 @@ def test_a_return_needs_only_the_decision_type(org, fast_pdf):
         request, org["users"]["anna"], outcome="returned", motivation="Kontrakt saknas."
     )
     assert decision.outcome == "returned"
+
+
+def test_a_read_by_someone_the_case_is_about_is_flagged_for_review(org, fast_pdf):
+    """Issue 10, point 1: staff stored canonically (10 digits in) and compared with every
+    party; a conflicted read is flagged in the access-log review."""
+    from approvals import audit_selectors
+    from approvals.models import AuditEvent
+    from municipality.models import Staff
+
+    request = compile_case(receive(org, demo_application("etj-2026-000102")))
+    child = request.case.parties.get(role="child", personnummer="200906082383")
+    anna = Staff.objects.get(user=org["users"]["anna"])
+    anna.personnummer = child.personnummer[2:]  # typed with 10 digits
+    anna.save()
+    assert Staff.objects.get(pk=anna.pk).personnummer == child.personnummer
+    services.case_access_record(user=org["users"]["anna"], case=request.case, what="case_page")
+    event = AuditEvent.objects.filter(kind="case.viewed").latest("seq")
+    assert event.data["conflict_of_interest"] is True
+    assert audit_selectors.access_is_flagged(event)
+    assert event in audit_selectors.access_log(filters={"unassigned_only": True})
+    with pytest.raises(services.GateRefused) as exc:
+        decide(request, org["users"]["anna"])
+    assert exc.value.code == rules.DECISION_SIGNER_CONFLICT_OF_INTEREST

@@ -117,7 +117,9 @@ def test_filters_narrow_the_list(client, open_request, people, register_process)
     """Deviations, overdue, process, period and due date each narrow the queue."""
     today = timezone.localdate()
     register_process(
-        core_spec(slug="forsorjningsstod-akut", name="Akut bistånd", unit_code=open_request.unit.code)
+        core_spec(
+            slug="forsorjningsstod-akut", name="Akut bistånd", unit_code=open_request.unit.code
+        )
     )
     clone_requests(open_request, 2, prefix="noflags", flags=[])
     clone_requests(open_request, 1, prefix="late", due_date=today - timedelta(days=3))

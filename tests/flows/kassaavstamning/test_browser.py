@@ -46,7 +46,10 @@ def difference_request(org, fast_pdf):
 
 
 def test_controller_attests_a_difference_from_her_inbox(
-    page, live_server, difference_request, org  # noqa: F811  (the page fixture)
+    page,  # noqa: F811  (the page fixture)
+    live_server,
+    difference_request,
+    org,
 ):
     """karin: inbox row (cash point, day, kind, amount) → case page → material → Attestera."""
     url = live_server.url

@@ -226,7 +226,7 @@ def test_returned_case_writes_the_question(reconciled, org):
     case.refresh_from_db()
     assert case.status == Case.Status.RETURNED
     notice = Document.objects.get(case=case)
-    assert notice.kind == Document.Kind.NOTICE and notice.decision == decision
+    assert notice.kind == Document.Kind.COMPLETION_REQUEST and notice.decision == decision
     text = text_of(notice.pdf)
     assert question in text and "Simhallen" in text
     # Carrying out again writes nothing new.
@@ -271,8 +271,9 @@ def test_daily_run_imports_the_drop_folder_once(org, fast_pdf, tmp_path, setting
     assert second["imported"] is None
     assert second["reconciled"] == row.case_id  # its own run never ran here
     assert len(second["reports"]) == 4
-    assert steps.daily_run(flow_run_id=FLOW_RUN_ID, today=date(2026, 12, 8))["reports"] == (
-        second["reports"]
+    assert (
+        steps.daily_run(flow_run_id=FLOW_RUN_ID, today=date(2026, 12, 8))["reports"]
+        == (second["reports"])
     )
 
 

@@ -36,9 +36,12 @@ def test_import_command_refuses_bad_files_with_exit_2(org, tmp_path):
     with pytest.raises(CommandError) as refused:
         run(
             "kassa_import",
-            "--bank", str(bad),
-            "--ledger", str(DEFAULT_FOLDER / "november-2026.se"),
-            "--till", str(DEFAULT_FOLDER / "november-2026-z-rapporter.csv"),
+            "--bank",
+            str(bad),
+            "--ledger",
+            str(DEFAULT_FOLDER / "november-2026.se"),
+            "--till",
+            str(DEFAULT_FOLDER / "november-2026-z-rapporter.csv"),
         )
     assert refused.value.returncode == 2 and "bank: camt.053" in str(refused.value)
     with pytest.raises(CommandError) as missing:

@@ -48,7 +48,9 @@ def test_import_to_attested_difference(live, client):
         "2026-11-02"
     ]
 
-    difference = Case.objects.get(process="kassaavstamning", external_ref="kassa-bibliotek-2026-11-03")
+    difference = Case.objects.get(
+        process="kassaavstamning", external_ref="kassa-bibliotek-2026-11-03"
+    )
     run_id = flow_run_of(difference.pk, live)
     wait_for_state(run_id, {"PAUSED"}, timeout=60, logs=live["logs"])
     difference.refresh_from_db()

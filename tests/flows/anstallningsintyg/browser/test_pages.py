@@ -26,8 +26,8 @@ def _passwords(org):
 
 @pytest.fixture
 def karins_exception(org, client, hr_register, run_case):
-    """Karin asked (E1009: ended, no reason recorded); the robot opened an exception."""
-    client.force_login(User.objects.get(username="karin"))
+    """Klara asked (E1009: ended, no reason recorded); the robot opened an exception."""
+    client.force_login(User.objects.get(username="klara"))
     assert client.post("/p/anstallningsintyg/", {"kind": "anstallningsintyg"}).status_code == 302
     case = Case.objects.get(process="anstallningsintyg")
     run = run_case(case.pk)
