@@ -49,3 +49,5 @@ test: system-deps $(STAMP) messages pgdb lint
 
 bench: $(STAMP) pgdb
 	ROBOTFABRIK_DEMO=1 $(PY) bench/inbox.py
+	ROBOTFABRIK_DEMO=1 $(PY) bench/roster.py
+	ROBOTFABRIK_DEMO=1 $(PY) bench/warm_worker.py -n 10
