@@ -235,6 +235,8 @@ class ProcessSpec:
 #     The settlement actions a person may choose for an exception (exceptions mode).
 # demo_load(*, org) -> None
 #     The process's part of the demo organisation (unit, people, delegation order).
+# demo_start(*, base_url) -> list[str]
+#     What `make demo` starts once the stack runs (a scan, an import); lines to print.
 
 
 def _load(path: str):

@@ -69,9 +69,7 @@ def _out(request, row: KassaImport) -> dict:
         "external_ref": case.external_ref,
         "process": case.process,
         "status": case.status,
-        "status_url": request.build_absolute_uri(
-            reverse("api:application_status", args=[case.pk])
-        ),
+        "status_url": request.build_absolute_uri(reverse("api:application_status", args=[case.pk])),
         "first_day": row.first_day.isoformat(),
         "last_day": row.last_day.isoformat(),
         "files": case.payload["files"],

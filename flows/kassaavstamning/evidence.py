@@ -69,8 +69,7 @@ def vouchers_for(
         if voucher.series != config.till_series or voucher.date != day:
             continue
         if not any(
-            p.object_in(config.cost_centre_dimension) == point.cost_centre
-            for p in voucher.postings
+            p.object_in(config.cost_centre_dimension) == point.cost_centre for p in voucher.postings
         ):
             continue
         found.append(

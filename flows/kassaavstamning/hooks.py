@@ -43,3 +43,16 @@ def demo_load(*, org: dict) -> None:
     from .demo import demo_load as load
 
     load(org=org)
+
+
+def demo_start(*, base_url: str) -> list[str]:
+    """The demo imports the shipped November month, as the daily schedule would."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from .steps import drop_folder
+
+    out = StringIO()
+    call_command("kassa_import", folder=str(drop_folder()), stdout=out)
+    return [out.getvalue().strip()]

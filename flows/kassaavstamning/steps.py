@@ -120,7 +120,9 @@ def difference_payload(*, parsed, result: DayResult) -> dict:
             bank=parsed.bank, config=parsed.config, cash_point=result.cash_point, day=result.date
         ),
         "vouchers": evidence.vouchers_for(
-            ledger=parsed.ledger, config=parsed.config, cash_point=result.cash_point,
+            ledger=parsed.ledger,
+            config=parsed.config,
+            cash_point=result.cash_point,
             day=result.date,
         ),
     }
@@ -356,8 +358,7 @@ def month_reports_write(*, month: str, flow_run_id: str = "command") -> list[Doc
     )
     documents = []
     cases = {
-        c.external_ref: c
-        for c in Case.objects.filter(process=PROCESS.slug, data__kind=DIFFERENCE)
+        c.external_ref: c for c in Case.objects.filter(process=PROCESS.slug, data__kind=DIFFERENCE)
     }
     for row_summary in month_summary(results, month=month):
         code = row_summary["cash_point"]

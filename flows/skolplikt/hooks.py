@@ -43,3 +43,24 @@ def demo_load(*, org: dict) -> None:
     from .demo import demo_load as load
 
     load(org=org)
+
+
+def demo_start(*, base_url: str) -> list[str]:
+    """The demo scans November 2026 through the run endpoint, as the monthly schedule would."""
+    import json
+    import urllib.request
+
+    from .demo import DEMO_SKOLPLIKT_TOKEN
+
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/runs/skolplikt/",
+        data=json.dumps({"month": "2026-11"}).encode(),
+        headers={
+            "Authorization": f"Bearer {DEMO_SKOLPLIKT_TOKEN}",
+            "Content-Type": "application/json",
+        },
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        body = json.loads(response.read())
+    return [f"scan 2026-11: {response.status} {json.dumps(body, ensure_ascii=False)[:200]}"]

@@ -38,7 +38,9 @@ class Command(BaseCommand):
         logs = state / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
-        demo_organisation_load()
+        self.org = demo_organisation_load()
+        # This process only prepares; the outbox worker delivers every start to Prefect.
+        settings.PREFECT_START_ON_COMMIT = False
         env = {
             **runtime.prefect_env(home=state / "prefect", port=prefect_port),
             **runtime.database_env(),
@@ -100,6 +102,7 @@ class Command(BaseCommand):
             runtime.wait_for_http(f"http://127.0.0.1:{port}/accounts/login/", proc=web)
             if not no_submit:
                 self._submit_demo(port)
+                self._start_robots(port)
             self._print_logins(port, prefect_port)
             if exit_after_submit:
                 self._wait_for_open_requests()
@@ -135,13 +138,33 @@ class Command(BaseCommand):
             except urllib.error.HTTPError as exc:
                 self.stdout.write(f"  {path.name}: {exc.code} {exc.read()[:300]!r}")
 
+    def _start_robots(self, port: int) -> None:
+        """Each process's own demo start (hook demo_start): a scan, an import, a request."""
+        from approvals.registry import registry
+
+        for spec in registry.all():
+            start = spec.hook("demo_start")
+            if start is None:
+                continue
+            try:
+                for line in start(base_url=f"http://127.0.0.1:{port}") or []:
+                    self.stdout.write(f"  {spec.slug}: {line}")
+            except Exception as exc:  # noqa: BLE001 - one robot's demo must not stop the rest
+                self.stdout.write(f"  {spec.slug}: demo start failed: {exc}")
+
     def _wait_for_open_requests(self, timeout: float = 240) -> None:
         from approvals.models import ApprovalRequest, Case
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             waiting = Case.objects.exclude(
-                status__in=["awaiting_decision", "decided", "returned"]
+                status__in=[
+                    "awaiting_decision",
+                    "awaiting_person",
+                    "decided",
+                    "returned",
+                    "completed",
+                ]
             ).count()
             if waiting == 0:
                 break
@@ -153,8 +176,17 @@ class Command(BaseCommand):
     def _print_logins(self, port: int, prefect_port: int) -> None:
         self.stdout.write(self.style.SUCCESS(f"\nRobotfabrik demo: http://127.0.0.1:{port}/"))
         self.stdout.write(
-            f"  Caseworkers: anna, erik · Team leader: maria · Auditor: greta · Unit admin (/admin/): ulla · Process owner (/operations/): otto · password {DEMO_PASSWORD}"
+            "  Auditor: greta (/audit/) · Process owner: otto (/operations/) · Unit admin: ulla "
+            f"(/admin/) · password {DEMO_PASSWORD}"
         )
+        from municipality.models import Staff
+
+        for slug, unit in sorted(self.org["units"].items()):
+            people = Staff.objects.filter(unit=unit, kind=Staff.Kind.HUMAN).select_related("user")
+            names = ", ".join(
+                f"{s.user.username} ({s.title or s.get_role_display()})" for s in people
+            )
+            self.stdout.write(f"  {slug} — {unit.name}: {names}")
         self.stdout.write(f"  Integration token (e-tjänst): {DEMO_INTEGRATION_TOKEN}")
         self.stdout.write(
             f"  Prefect UI: http://127.0.0.1:{prefect_port}/ (its login is the credential in "
