@@ -44,6 +44,10 @@ class Kind:
     CASE_COMPLETED_BY_ROBOT = "case.completed_by_robot"
     # The deadline of a request for completion passed with no supplement: back to a person.
     COMPLETION_DEADLINE_PASSED = "completion.deadline_passed"
+    # The robot of a case was started again (by the watchdog or an operator, with a reason).
+    ROBOT_RESTARTED = "robot.restarted"
+    # The watchdog gave up after its attempts: an operator must look (red on the catalogue).
+    ROBOT_NEEDS_OPERATOR = "robot.needs_operator"
     EXCEPTION_OPENED = "exception.opened"
     EXCEPTION_SETTLED = "exception.settled"
     # Inbox work: claims, releases, reassignments, escalations and e-mails sent.

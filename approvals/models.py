@@ -62,6 +62,8 @@ class Case(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     # After a return for completion: the last day the applicant's supplement is awaited.
     completion_due = models.DateField(null=True, blank=True)
+    # How many times the robot was started for this case (the watchdog restarts it).
+    robot_attempts = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         constraints = [

@@ -10,14 +10,18 @@ anonymous visitors are sent to the login page.
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from . import prefect_gateway
+from . import prefect_gateway, watchdog
 from .access import may_operate
+from .models import Case
 from .operations import (
     PENDING_STUCK_MINUTES,
     PENDING_WATCH_MINUTES,
@@ -25,6 +29,7 @@ from .operations import (
     catalogue_as_json,
     process_catalogue,
 )
+from .services.errors import ServiceError
 
 
 def operations_grant_held(user) -> bool:
@@ -57,8 +62,28 @@ def catalogue(request):
             "window_days": WINDOW_DAYS,
             "watch_minutes": PENDING_WATCH_MINUTES,
             "stuck_minutes": PENDING_STUCK_MINUTES,
+            # Case numbers and states only: no person, no content.
+            "attention": watchdog.cases_needing_attention().only(
+                "pk", "process", "status", "robot_attempts", "received_at"
+            )[:200],
         },
     )
+
+
+@operators_only
+@require_POST
+def case_restart(request, case_id: int):
+    """An operator restarts a stopped case's robot, with a reason (on the trail)."""
+    case = get_object_or_404(Case, pk=case_id)
+    try:
+        watchdog.operator_restart(
+            case_id=case.pk, user=request.user, reason=request.POST.get("reason", "")
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The robot was started again."))
+    return redirect("approvals:operations")
 
 
 @operators_only

@@ -45,8 +45,9 @@ def _require_api_url() -> None:
         raise PrefectUnavailable("PREFECT_API_URL is not set for this process")
 
 
-def flow_run_start(*, process: str, case_id: int) -> UUID:
-    """Create a flow run for a case; idempotent per case."""
+def flow_run_start(*, process: str, case_id: int, attempt: int = 1) -> UUID:
+    """Create a flow run for a case; idempotent per case and attempt (a restart by the
+    watchdog or an operator is a new attempt, so Prefect creates a new run)."""
     from prefect.deployments import run_deployment
 
     _require_api_url()
@@ -56,7 +57,7 @@ def flow_run_start(*, process: str, case_id: int) -> UUID:
             name=_deployment_name(process),
             parameters={"case_id": case_id},
             timeout=0,
-            idempotency_key=f"case-{case_id}",
+            idempotency_key=f"case-{case_id}" if attempt == 1 else f"case-{case_id}-{attempt}",
             as_subflow=False,
             # Always the synchronous implementation: Django views may run in a thread
             # where an event loop is active (async_dispatch would return a coroutine).
@@ -130,10 +131,17 @@ def command_deliver(*, command_id: int) -> bool:
         command.attempts += 1
         try:
             if command.kind == PrefectCommand.Kind.START:
-                run_id = flow_run_start(process=command.case.process, case_id=command.case_id)
-                Case.objects.filter(pk=command.case_id, flow_run_id__isnull=True).update(
-                    flow_run_id=run_id
+                attempt = int(command.payload.get("attempt", 1))
+                run_id = flow_run_start(
+                    process=command.case.process, case_id=command.case_id, attempt=attempt
                 )
+                if attempt == 1:
+                    Case.objects.filter(pk=command.case_id, flow_run_id__isnull=True).update(
+                        flow_run_id=run_id
+                    )
+                else:
+                    # A restart: the case follows its new run.
+                    Case.objects.filter(pk=command.case_id).update(flow_run_id=run_id)
                 outcome = str(run_id)
                 audit_kind = Kind.FLOW_STARTED
             else:
@@ -211,3 +219,32 @@ def prefect_health() -> bool:
         # Refused, timed out or misconfigured: all read as "not reachable now".
         return False
     return response.status_code == 200
+
+
+def flow_run_state(flow_run_id) -> tuple[str, object] | None:
+    """(state type, when it was entered) of a flow run; None when Prefect cannot answer."""
+    from prefect import get_client
+
+    try:
+        _require_api_url()
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(flow_run_id)
+    except Exception:  # noqa: BLE001 - unreachable or unknown: the caller waits for later
+        return None
+    if run.state is None:
+        return None
+    return run.state.type.value, run.state.timestamp
+
+
+def flow_run_mark_crashed(flow_run_id, *, message: str) -> None:
+    """Mark a run that stopped making progress as Crashed (Prefect's zombie pattern), so a
+    process that is in fact still alive cannot carry on beside the restarted run."""
+    from prefect import get_client
+    from prefect.states import Crashed
+
+    try:
+        _require_api_url()
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_state(flow_run_id, Crashed(message=message), force=True)
+    except Exception:  # noqa: BLE001 - best effort; the new run is started regardless
+        logger.warning("could not mark flow run %s crashed", flow_run_id)

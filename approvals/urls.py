@@ -45,4 +45,9 @@ urlpatterns = [
     path("audit/statistics/", audit_views.audit_statistics, name="audit_statistics"),
     path("operations/", operations_views.catalogue, name="operations"),
     path("operations.json", operations_views.catalogue_json, name="operations_json"),
+    path(
+        "operations/cases/<int:case_id>/restart/",
+        operations_views.case_restart,
+        name="operations_restart",
+    ),
 ]

@@ -27,7 +27,8 @@ def case_flow_started(*, case_id: int, flow_run_id: str) -> None:
         case = Case.objects.select_for_update().get(pk=case_id)
         if case.flow_run_id is None:
             case.flow_run_id = flow_run_id
-        if case.status == Case.Status.RECEIVED:
+        # A restarted robot takes the case up again where it failed.
+        if case.status in (Case.Status.RECEIVED, Case.Status.FAILED):
             case.status = Case.Status.PROCESSING
         case.save(update_fields=["flow_run_id", "status"])
 

@@ -85,6 +85,13 @@ class Command(BaseCommand):
             )
             procs.append(
                 runtime.start(
+                    [sys.executable, "manage.py", "robot_watchdog", "--every", "60"],
+                    env=runtime.child_env(env),
+                    log=logs / "watchdog.log",
+                )
+            )
+            procs.append(
+                runtime.start(
                     [sys.executable, "manage.py", "send_reminders", "--every", "3600"],
                     env=runtime.child_env(env),
                     log=logs / "reminders.log",

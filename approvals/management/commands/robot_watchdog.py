@@ -1,0 +1,34 @@
+"""`manage.py robot_watchdog [--every S]`: restart stuck robots, hand the rest to operators."""
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from approvals.watchdog import SILENCE_MINUTES, watchdog_run
+
+
+class Command(BaseCommand):
+    help = (
+        "Find cases whose flow run crashed, failed, was cancelled or stopped making progress; "
+        "start their robot again (bounded, with back-off) or hand them to the operators."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--every", type=float, metavar="SECONDS", help="Keep running.")
+        parser.add_argument(
+            "--silence-minutes",
+            type=int,
+            default=SILENCE_MINUTES,
+            help="A run without a state change this long counts as stuck.",
+        )
+
+    def handle(self, *args, every=None, silence_minutes=SILENCE_MINUTES, **options):
+        while True:
+            report = watchdog_run(silence_minutes=silence_minutes)
+            self.stdout.write(
+                f"checked {report.checked}, restarted {len(report.restarted)}, "
+                f"to operators {len(report.handed_to_operator)}, unknown {report.unknown}"
+            )
+            if not every:
+                return
+            time.sleep(every)
