@@ -275,3 +275,9 @@ LOGGING = {
 # before the case goes to the caseworker with the gap marked (never a silent zero).
 REGISTER_RETRY_ATTEMPTS = int(os.environ.get("REGISTER_RETRY_ATTEMPTS", "3"))
 REGISTER_RETRY_DELAY_SECONDS = float(os.environ.get("REGISTER_RETRY_DELAY_SECONDS", "2"))
+
+# Anchors of the audit chain's head, kept outside the database (approvals.anchors): an
+# append-only file (on another host or WORM storage in production), each line signed with
+# HMAC-SHA256 under AUDIT_ANCHOR_KEY. verify_audit checks the trail against them.
+AUDIT_ANCHOR_FILE = Path(os.environ.get("AUDIT_ANCHOR_FILE", STATE_DIR / "audit-anchors.log"))
+AUDIT_ANCHOR_KEY = os.environ.get("AUDIT_ANCHOR_KEY", "")

@@ -15,9 +15,11 @@ PREFECT_DEPLOYMENT = "ekonomiskt-bistand/ekonomiskt-bistand"
 
 
 @pytest.fixture(autouse=True)
-def _no_prefect_calls_by_default(settings):
+def _no_prefect_calls_by_default(settings, tmp_path):
     """Unit tests never reach Prefect; e2e tests switch this back on."""
     settings.PREFECT_START_ON_COMMIT = False
+    # Each test's own anchor file (never the demo's in state/).
+    settings.AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.log"
     settings.REGISTER_RETRY_DELAY_SECONDS = 0
     # Fast hashing for the many demo logins the tests create; production keeps PBKDF2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

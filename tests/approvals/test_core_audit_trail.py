@@ -255,3 +255,68 @@ def test_events_keep_their_time_and_order(decided):
     assert [seq for seq, _ in events] == list(range(1, len(events) + 1))
     assert all(a[1] <= b[1] for a, b in zip(events, events[1:], strict=False))
     assert events[-1][1] <= timezone.now()
+
+
+# --- anchors outside the database (issue 10, point 5) -----------------------------------
+
+
+def _anchored(decided):
+    from approvals.anchors import anchor_append
+
+    anchor = anchor_append()
+    call_command("verify_audit")  # intact, and the anchor agrees
+    return anchor
+
+
+def test_anchors_catch_a_truncated_trail_with_its_head_reset(decided):
+    _anchored(decided)
+    with _guards_off() as cursor:
+        cursor.execute("DELETE FROM approvals_auditevent")
+    AuditChainHead.objects.filter(pk=1).update(last_seq=0, last_hash="0" * 64)
+    assert "is missing" in _verify_fails()
+
+
+def test_anchors_catch_a_rewritten_and_rehashed_trail(decided):
+    from approvals.audit import event_hash
+
+    anchor = _anchored(decided)
+    # Rewrite an event's content and recompute the whole chain from it, as the table owner
+    # could with the triggers off: the chain is intact in itself, the anchor is not.
+    with _guards_off():
+        events = list(AuditEvent.objects.order_by("seq"))
+        prev = "0" * 64
+        case_last = {}
+        for event in events:
+            if event.seq == 2:
+                event.data = {**event.data, "rewritten": True}
+            event.prev_hash = prev
+            event.case_prev_hash = case_last.get(event.case_id, "0" * 64) if event.case_id else ""
+            event.hash = event_hash(event)
+            AuditEvent.objects.filter(pk=event.pk).update(
+                data=event.data,
+                prev_hash=event.prev_hash,
+                case_prev_hash=event.case_prev_hash,
+                hash=event.hash,
+            )
+            prev = event.hash
+            if event.case_id:
+                case_last[event.case_id] = event.hash
+        AuditChainHead.objects.filter(pk=1).update(last_hash=prev)
+    assert audit_verify() is None  # the chain alone says "intact"
+    assert f"event {anchor.seq} differs from its anchor" in _verify_fails()
+
+
+def test_anchors_catch_dropped_last_events(decided):
+    anchor = _anchored(decided)
+    previous = AuditEvent.objects.get(seq=anchor.seq - 1)
+    with _guards_off() as cursor:
+        cursor.execute("DELETE FROM approvals_auditevent WHERE seq = %s", [anchor.seq])
+    AuditChainHead.objects.filter(pk=1).update(last_seq=previous.seq, last_hash=previous.hash)
+    assert f"event {anchor.seq}, anchored at" in _verify_fails()
+
+
+def test_a_forged_anchor_line_is_refused(decided, settings):
+    _anchored(decided)
+    path = settings.AUDIT_ANCHOR_FILE
+    path.write_text(path.read_text() + f"1 {'a' * 64} 2026-01-01T00:00:00+00:00 {'b' * 64}\n")
+    assert "not validly signed" in _verify_fails()

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from approvals.anchors import anchors_check
 from approvals.audit import audit_guard_missing, audit_verify
 from approvals.integrity import records_verify
 from approvals.models import AuditChainHead, AuditEvent
@@ -21,6 +22,11 @@ class Command(BaseCommand):
             "with that number must still carry that hash (detects a rewritten tail). "
             "May be given more than once.",
         )
+        parser.add_argument(
+            "--no-anchors",
+            action="store_true",
+            help="Do not compare with the anchor file (AUDIT_ANCHOR_FILE); by default it is.",
+        )
 
     def handle(self, *args, **options):
         broken = audit_verify()
@@ -36,6 +42,10 @@ class Command(BaseCommand):
                     f"Audit trail broken at event {seq_text}: does not match the anchor kept "
                     "outside the database"
                 )
+        if not options["no_anchors"]:
+            disagreement = anchors_check()
+            if disagreement is not None:
+                raise CommandError(f"Audit trail broken: {disagreement}")
         problem = records_verify()
         if problem is not None:
             raise CommandError(f"Signed record does not match the trail: {problem}")

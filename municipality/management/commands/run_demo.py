@@ -85,6 +85,13 @@ class Command(BaseCommand):
             )
             procs.append(
                 runtime.start(
+                    [sys.executable, "manage.py", "audit_anchor", "--every", "300"],
+                    env=runtime.child_env(env),
+                    log=logs / "anchors.log",
+                )
+            )
+            procs.append(
+                runtime.start(
                     [sys.executable, "manage.py", "robot_watchdog", "--every", "60"],
                     env=runtime.child_env(env),
                     log=logs / "watchdog.log",
