@@ -7,11 +7,13 @@ POST /api/v1/applications/ starts a case; the OpenAPI schema is served at
 import json
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 from pydantic import ValidationError
 
@@ -49,6 +51,17 @@ api = NinjaAPI(
 )
 
 
+@api.exception_handler(NinjaValidationError)
+def _invalid_parameters(request, exc):
+    """Path or query parameters that do not parse (e.g. a case number that is not a number):
+    the same error shape as every other refusal."""
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        loc = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
+        errors.setdefault(loc, []).append(str(error.get("msg", "Invalid value.")))
+    return JsonResponse({"errors": errors}, status=422)
+
+
 @api.exception_handler(AuthenticationError)
 def _unauthorised(request, exc):
     return JsonResponse(
@@ -67,26 +80,67 @@ def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
     return errors
 
 
+def _body(request) -> bytes | None:
+    """The request body, or None when it is larger than Django will read."""
+    try:
+        return request.body
+    except RequestDataTooBig:
+        return None
+
+
+def keepable_text(data: bytes) -> str:
+    """Bytes as text PostgreSQL can keep: invalid UTF-8 replaced, NUL written as \\x00."""
+    return data.decode("utf-8", errors="replace").replace("\x00", "\\x00")
+
+
 def _reject(request, *, status: int, errors: dict, user=None) -> JsonResponse:
-    """Keep what was received, then answer with an error per field."""
-    body = request.body[: settings.APPLICATION_MAX_BYTES]
+    """Keep what was received (escaped where the database could not hold it), then answer
+    with an error per field, always in this one shape."""
+    received = _body(request)
+    body = (received or b"")[: settings.APPLICATION_MAX_BYTES]
     RejectedSubmission.objects.create(
         received_by=user,
         path=request.path[:200],
-        raw_body=body.decode("utf-8", errors="replace"),
-        truncated=len(request.body) > len(body),
+        raw_body=keepable_text(body),
+        truncated=received is None or len(received) > len(body),
         errors=errors,
     )
     return JsonResponse({"errors": errors}, status=status)
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(f"the key {key!r} appears twice")
+        seen[key] = value
+    return seen
+
+
+def _nul_paths(value, path="") -> list[str]:
+    """Where a string holds a NUL or another control character no field accepts."""
+    if isinstance(value, str):
+        return [path or "body"] if any(ord(c) < 32 and c not in "\t\n\r" for c in value) else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _nul_paths(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nul_paths(v, f"{path}.{i}")]
+    return []
 
 
 def _parse(request: HttpRequest, model_for):
     """Return (raw text, validated model, None), or (None, None, error response).
 
     `model_for(data)` names the schema the body must follow (the process's own), or
-    returns a dict of errors when no schema applies.
+    returns a dict of errors when no schema applies. Every refusal is JSON in one shape
+    and the body is kept (RejectedSubmission); nothing here raises a server error.
     """
-    if len(request.body) > settings.APPLICATION_MAX_BYTES:
+    body = _body(request)
+    if body is None or len(body) > settings.APPLICATION_MAX_BYTES:
         return (
             None,
             None,
@@ -100,14 +154,19 @@ def _parse(request: HttpRequest, model_for):
             ),
         )
     try:
-        raw = request.body.decode("utf-8")
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = body.decode("utf-8")
+        data = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # Malformed JSON, a duplicated key, a number too long to read, nesting too deep.
+        message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:300]
         return (
             None,
             None,
             _reject(
-                request, status=400, user=request.auth, errors={"body": [f"Malformed JSON: {exc}"]}
+                request,
+                status=400,
+                user=request.auth,
+                errors={"body": [f"Malformed JSON: {message}"]},
             ),
         )
     if not isinstance(data, dict):
@@ -119,6 +178,18 @@ def _parse(request: HttpRequest, model_for):
                 status=400,
                 user=request.auth,
                 errors={"body": ["The body must be a JSON object."]},
+            ),
+        )
+    controls = _nul_paths(data)
+    if controls:
+        return (
+            None,
+            None,
+            _reject(
+                request,
+                status=400,
+                user=request.auth,
+                errors={p: ["Control characters (such as NUL) are not allowed."] for p in controls},
             ),
         )
     model = model_for(data)
@@ -243,7 +314,7 @@ def application_create(request):
 @api.get(
     "/applications/{case_id}/",
     auth=IntegrationToken(),
-    response={200: CaseStatusOut, 404: ErrorOut},
+    response={200: CaseStatusOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     url_name="application_status",
     summary="Status of a case submitted by this integration account",
 )
@@ -258,7 +329,15 @@ def application_status(request, case_id: int):
 @api.post(
     "/applications/{case_id}/supplements/",
     auth=IntegrationToken(),
-    response={202: CaseStatusOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut},
+    response={
+        202: CaseStatusOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        413: ErrorOut,
+        422: ErrorOut,
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -292,7 +371,7 @@ def supplement_create(request, case_id: int):
 @api.get(
     "/applications/{case_id}/documents/{document_id}/",
     auth=IntegrationToken(),
-    response={404: ErrorOut},
+    response={401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     url_name="application_document",
     summary="A document of the case (decision letter, request for completion) as PDF",
 )
@@ -327,7 +406,7 @@ def callback_register(request, body: CallbackIn):
 @api.get(
     "/processes/",
     auth=IntegrationToken(),
-    response={200: list[ProcessOut]},
+    response={200: list[ProcessOut], 401: ErrorOut},
     summary="The registered processes: how their cases start and who decides",
 )
 def process_list(request):

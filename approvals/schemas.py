@@ -16,7 +16,10 @@ from municipality.personnummer import PersonnummerError, parse_personnummer
 MAX_AMOUNT = 10_000_000
 Amount = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT, description="Whole kronor per month")]
 Text = Annotated[str, Field(max_length=200)]
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+# Documented in the OpenAPI schema; the parser (municipality.personnummer) is the check.
+PERSONNUMMER_PATTERN = r"^([0-9]{6}|[0-9]{8})[-+]?[0-9]{4}$"
+_PERIOD = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
 
 class Strict(BaseModel):
@@ -31,7 +34,10 @@ def canonical_pnr(value: str) -> str:
 
 
 class Person(Strict):
-    personnummer: str = Field(description="Personnummer or samordningsnummer, YYYYMMDDNNNC")
+    personnummer: str = Field(
+        description="Personnummer or samordningsnummer, YYYYMMDDNNNC (or YYMMDD-NNNC)",
+        json_schema_extra={"pattern": PERSONNUMMER_PATTERN},
+    )
     name: Text = Field(min_length=1)
 
     _pnr = field_validator("personnummer")(canonical_pnr)

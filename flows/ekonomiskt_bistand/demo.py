@@ -39,8 +39,14 @@ def demo_load(*, org: dict) -> None:
     org["units"][PROCESS.slug] = unit
     for username, first, last, kind, role, title in USERS:
         demo_user(
-            org=org, username=username, first=first, last=last, kind=kind, role=role,
-            title=title, unit=unit,
+            org=org,
+            username=username,
+            first=first,
+            last=last,
+            kind=kind,
+            role=role,
+            title=title,
+            unit=unit,
         )
     Delegation.objects.get_or_create(
         unit=unit,

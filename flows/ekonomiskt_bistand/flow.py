@@ -19,6 +19,8 @@ def _steps():
     from flows.ekonomiskt_bistand import steps
 
     return steps
+
+
 MAX_SUPPLEMENT_ROUNDS = 10
 
 

@@ -11,7 +11,9 @@ def parties(*, payload: dict) -> list[tuple[str, str, str]]:
         co = payload["co_applicant"]
         people.append((co["personnummer"], "co_applicant", co["name"]))
     people += [(c["personnummer"], "child", "") for c in payload.get("children", [])]
-    people += [(a["personnummer"], "other_adult", a["name"]) for a in payload.get("other_adults", [])]
+    people += [
+        (a["personnummer"], "other_adult", a["name"]) for a in payload.get("other_adults", [])
+    ]
     return people
 
 

@@ -9,7 +9,15 @@ from typing import Literal
 
 from pydantic import Field, StrictInt, field_validator, model_validator
 
-from approvals.schemas import Amount, Person, Strict, Text, canonical_pnr, check_period
+from approvals.schemas import (
+    PERIOD_PATTERN,
+    Amount,
+    Person,
+    Strict,
+    Text,
+    canonical_pnr,
+    check_period,
+)
 from municipality.personnummer import parse_personnummer
 
 
@@ -58,7 +66,9 @@ class ApplicationV1(Strict):
 
     process: Literal["ekonomiskt-bistand"]
     external_ref: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
-    period: str = Field(description="Month applied for, YYYY-MM")
+    period: str = Field(
+        description="Month applied for, YYYY-MM", json_schema_extra={"pattern": PERIOD_PATTERN}
+    )
     applicant: Person
     co_applicant: Person | None = None
     other_adults: list[Person] = Field(default_factory=list, max_length=10)
@@ -103,5 +113,3 @@ class SupplementV1(Strict):
         if not self.model_fields_set:
             raise ValueError("a supplement must contain at least one part")
         return self
-
-
