@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from municipality.models import ApiToken, Staff
 
 from . import callbacks, services
-from .models import Case, Document, RejectedSubmission
+from .models import CallbackEndpoint, Case, Document, RejectedSubmission
 from .registry import Trigger, registry
 from .schemas import CallbackIn, CallbackOut, CaseStatusOut, ErrorOut, ProcessOut
 
@@ -395,7 +395,13 @@ def application_document(request, case_id: int, document_id: int):
     summary="Register the URL that hears of every status change (HMAC-signed POSTs)",
 )
 def callback_register(request, body: CallbackIn):
-    endpoint = callbacks.endpoint_register(user=request.auth, url=str(body.url))
+    url = str(body.url)
+    # The normalised URL (a "/" may be added) must still fit what is stored.
+    if len(url) > CallbackEndpoint._meta.get_field("url").max_length:
+        return _reject(
+            request, status=400, user=request.auth, errors={"url": ["The URL is too long."]}
+        )
+    endpoint = callbacks.endpoint_register(user=request.auth, url=url)
     return 200, {
         "url": endpoint.url,
         "secret": endpoint.secret,

@@ -9,7 +9,15 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StrictInt, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StrictInt,
+    UrlConstraints,
+    field_validator,
+)
 
 from municipality.personnummer import PersonnummerError, parse_personnummer
 
@@ -67,7 +75,9 @@ class CaseStatusOut(BaseModel):
 
 
 class CallbackIn(Strict):
-    url: HttpUrl = Field(description="https URL that receives a POST per status change")
+    url: Annotated[HttpUrl, UrlConstraints(max_length=500)] = Field(
+        description="https URL that receives a POST per status change (at most 500 characters)"
+    )
 
 
 class CallbackOut(BaseModel):

@@ -122,13 +122,13 @@ def test_gunicorn_serves_login_static_files_and_a_logged_in_page(web, org):
 
 def test_procfile_names_every_production_process():
     """The Procfile starts the web app, the Prefect server, the flow runner, the outbox
-    worker and the reminders, and honcho accepts it."""
+    worker, the reminders, the robots' watchdog and the audit anchors, and honcho accepts it."""
     names = [
         line.split(":", 1)[0]
         for line in (ROOT / "Procfile").read_text().splitlines()
         if line and not line.startswith("#")
     ]
-    assert names == ["web", "prefect", "flows", "outbox", "reminders"]
+    assert names == ["web", "prefect", "flows", "outbox", "reminders", "watchdog", "anchors"]
     check = subprocess.run(
         [sys.executable, "-m", "honcho", "-f", "Procfile", "check"],
         cwd=ROOT,

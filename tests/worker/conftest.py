@@ -110,7 +110,10 @@ def records(out_dir: Path) -> list[dict]:
 def start_run(out_dir: Path, **parameters):
     from prefect.deployments import run_deployment
 
-    return run_deployment(DEPLOYMENT, parameters={"out_dir": str(out_dir), **parameters}, timeout=0)
+    # _sync: a browser test in the same process may leave an event loop running here.
+    return run_deployment(
+        DEPLOYMENT, parameters={"out_dir": str(out_dir), **parameters}, timeout=0, _sync=True
+    )
 
 
 def wait_state(flow_run_id, predicate, *, timeout: float = 60):

@@ -65,8 +65,8 @@ def test_suspend_then_resume_with_typed_input(worker, tmp_path):
     assert paused.state.name == "Suspended"
     first = wait_record(tmp_path, run.id, "start")
     with pytest.raises(RuntimeError):
-        resume_flow_run(run.id, run_input={"approved": "not a boolean"})
-    resume_flow_run(run.id, run_input={"approved": False, "note": "id-only"})
+        resume_flow_run(run.id, run_input={"approved": "not a boolean"}, _sync=True)
+    resume_flow_run(run.id, run_input={"approved": False, "note": "id-only"}, _sync=True)
     done = wait_state(run.id, lambda s: s.is_final())
     assert done.state.is_completed(), done.state
     resumed = wait_record(tmp_path, run.id, "resumed")
