@@ -72,7 +72,15 @@ DROP_MID_RESPONSE = "drop_mid_response"
 BAD_CHECKSUM = "bad_checksum"
 DELAY = "delay"
 WRONG_SEQUENCE = "wrong_sequence"
-FAULT_KINDS = (DROP_BEFORE_PROCESSING, DROP_MID_RESPONSE, BAD_CHECKSUM, DELAY, WRONG_SEQUENCE)
+ASK_RESEND = "ask_resend"  # answer 96 as if the request had arrived garbled
+FAULT_KINDS = (
+    DROP_BEFORE_PROCESSING,
+    DROP_MID_RESPONSE,
+    BAD_CHECKSUM,
+    DELAY,
+    WRONG_SEQUENCE,
+    ASK_RESEND,
+)
 
 
 def load_library_data(path: Path | None = None) -> LibraryData:
@@ -224,6 +232,13 @@ class Faults:
             self._pending.clear()
 
 
+def _garble(data: bytes) -> bytes:
+    """``data`` with one byte changed, as line noise would change it."""
+    garbled = bytearray(data)
+    garbled[3] ^= 0x01
+    return bytes(garbled)
+
+
 class _Handler(socketserver.BaseRequestHandler):
     server: _Server
 
@@ -265,12 +280,19 @@ class _Handler(socketserver.BaseRequestHandler):
         except SIP2FrameError:
             return True  # the spec: an ACS ignores what it cannot parse
         request = frame.message
-        sim.received.append(request.code)
+        sim.received.append((request.code, frame.sequence))
         if request.code == codec.REQUEST_ACS_RESEND:
-            return self._send(self.last_response) if self.last_response else True
+            if not self.last_response:
+                return True
+            fault = sim.faults.take(request.code)
+            if fault and fault.kind == BAD_CHECKSUM:
+                return self._send(_garble(self.last_response))
+            return self._send(self.last_response)
         fault = sim.faults.take(request.code)
         if fault and fault.kind == DROP_BEFORE_PROCESSING:
             return False
+        if fault and fault.kind == ASK_RESEND:
+            return self._send(codec.encode(Message(codec.REQUEST_SC_RESEND), encoding=sim.encoding))
         if fault and fault.kind == DELAY:
             time.sleep(fault.seconds)
         if not self.logged_in and request.code not in (codec.LOGIN, codec.SC_STATUS):
@@ -293,10 +315,8 @@ class _Handler(socketserver.BaseRequestHandler):
             self._send(data[: len(data) // 2])
             return False
         if fault and fault.kind == BAD_CHECKSUM:
-            # A byte garbled on the wire: the stored response (sent on 97) stays intact.
-            garbled = bytearray(data)
-            garbled[3] = ord("X") if garbled[3] != ord("X") else ord("Y")
-            return self._send(bytes(garbled))
+            # Garbled on the wire: the stored response (sent again on 97) stays intact.
+            return self._send(_garble(data))
         return self._send(data)
 
     def _respond(self, request: Message) -> Message:
@@ -507,7 +527,8 @@ class SIP2Simulator:
         self.lock = threading.Lock()
         self.renewals_seen: dict[tuple[str, str, str], Message] = {}
         self.renewed: list[str] = []  # item ids renewed, in order (for tests and the demo)
-        self.received: list[str] = []  # command codes received, in order
+        # (command code, sequence number) of every frame received, in order.
+        self.received: list[tuple[str, int | None]] = []
         self._clock = clock
         self._address = (host, port)
         self._server: _Server | None = None
