@@ -355,7 +355,7 @@ class _Handler(socketserver.BaseRequestHandler):
         return Message(
             codec.ACS_STATUS,
             {
-                "online_status": "Y",
+                "online_status": codec.yn(self.server.simulator.online),
                 "checkin_ok": "N",
                 "checkout_ok": "N",
                 "acs_renewal_policy": "Y",
@@ -514,6 +514,7 @@ class SIP2Simulator:
         host: str = "127.0.0.1",
         port: int = 0,
         messages: str = "text",
+        online: bool = True,
         encoding: str = "utf-8",
         clock: Callable[[], dt.datetime] | None = None,
     ):
@@ -523,6 +524,7 @@ class SIP2Simulator:
         self.library = SimulatedLibrary.from_data(self.data, today=today or dt.date.today())
         self.faults = Faults()
         self.messages = messages
+        self.online = online
         self.encoding = encoding
         self.lock = threading.Lock()
         self.renewals_seen: dict[tuple[str, str, str], Message] = {}
