@@ -12,8 +12,9 @@ Protocol behaviour beyond the happy path, because the client must cope with it:
 - 97 (Request ACS Resend) gets the last response of the connection again;
 - messages other than Login 93 and SC Status 99 before a successful login close the
   connection (what an ACS configured for terminal logins does);
-- a Renew arriving again with the same patron, item and transaction date (the client's
-  retry after a lost answer) is answered with the first answer and not renewed twice.
+- a Renew arriving again with the same patron, item, transaction date and sequence number
+  (the client's retry after a lost answer) is answered with the first answer and not
+  renewed twice. Real ACSs differ here; see the report on idempotency.
 
 ``Faults`` lets a test make the next matching message drop the connection before it is
 processed or half-way through the answer, arrive with a bad checksum, or be answered late.
@@ -245,6 +246,7 @@ class _Handler(socketserver.BaseRequestHandler):
     def setup(self):
         self.logged_in = False
         self.last_response: bytes | None = None
+        self.sequence: int | None = None
 
     def handle(self):
         buffer = b""
@@ -281,6 +283,7 @@ class _Handler(socketserver.BaseRequestHandler):
             return True  # the spec: an ACS ignores what it cannot parse
         request = frame.message
         sim.received.append((request.code, frame.sequence))
+        self.sequence = frame.sequence
         if request.code == codec.REQUEST_ACS_RESEND:
             if not self.last_response:
                 return True
@@ -460,7 +463,8 @@ class _Handler(socketserver.BaseRequestHandler):
         sim = self.server.simulator
         patron_id = request.get("AA") or ""
         item_id = request.get("AB") or ""
-        replay_key = (patron_id, item_id, request.fixed["transaction_date"])
+        # The SC's retry repeats the frame: same sequence number and transaction date.
+        replay_key = (patron_id, item_id, request.fixed["transaction_date"], self.sequence)
         if replay_key in sim.renewals_seen:
             return sim.renewals_seen[replay_key]
         refusal, loan = library.renew(patron_id, item_id)
@@ -527,7 +531,7 @@ class SIP2Simulator:
         self.online = online
         self.encoding = encoding
         self.lock = threading.Lock()
-        self.renewals_seen: dict[tuple[str, str, str], Message] = {}
+        self.renewals_seen: dict[tuple[str, str, str, int | None], Message] = {}
         self.renewed: list[str] = []  # item ids renewed, in order (for tests and the demo)
         # (command code, sequence number) of every frame received, in order.
         self.received: list[tuple[str, int | None]] = []
