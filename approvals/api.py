@@ -19,7 +19,8 @@ from municipality.models import ApiToken, Staff
 
 from . import services
 from .models import Case, RejectedSubmission
-from .schemas import ApplicationV1, CaseStatusOut, ErrorOut, SupplementV1
+from .registry import Trigger, registry
+from .schemas import CaseStatusOut, ErrorOut, ProcessOut
 
 
 class IntegrationToken(HttpBearer):
@@ -79,8 +80,12 @@ def _reject(request, *, status: int, errors: dict, user=None) -> JsonResponse:
     return JsonResponse({"errors": errors}, status=status)
 
 
-def _parse(request: HttpRequest, model):
-    """Return (raw text, validated model, None), or (None, None, error response)."""
+def _parse(request: HttpRequest, model_for):
+    """Return (raw text, validated model, None), or (None, None, error response).
+
+    `model_for(data)` names the schema the body must follow (the process's own), or
+    returns a dict of errors when no schema applies.
+    """
     if len(request.body) > settings.APPLICATION_MAX_BYTES:
         return (
             None,
@@ -116,6 +121,9 @@ def _parse(request: HttpRequest, model):
                 errors={"body": ["The body must be a JSON object."]},
             ),
         )
+    model = model_for(data)
+    if isinstance(model, dict):
+        return None, None, _reject(request, status=400, user=request.auth, errors=model)
     try:
         return raw, model.model_validate(data), None
     except ValidationError as exc:
@@ -124,6 +132,27 @@ def _parse(request: HttpRequest, model):
             None,
             _reject(request, status=400, user=request.auth, errors=_field_errors(exc)),
         )
+
+
+def _api_processes():
+    return [p for p in registry.all() if Trigger.API in p.triggers and p.application_model]
+
+
+def _application_model(data: dict):
+    """The schema of the process the body names; an error per field when there is none."""
+    slug = data.get("process")
+    spec = registry.get(slug) if isinstance(slug, str) else None
+    if spec is None or Trigger.API not in spec.triggers or spec.application_model is None:
+        known = ", ".join(p.slug for p in _api_processes())
+        return {"process": [f"Unknown process {slug!r}; this API takes: {known}."]}
+    return spec.application_model
+
+
+def _supplement_model(case: Case):
+    spec = registry.get(case.process)
+    if spec is None or spec.supplement_model is None:
+        return {"case": ["This process takes no supplements."]}
+    return spec.supplement_model
 
 
 def _status(request, case: Case) -> dict:
@@ -165,14 +194,14 @@ def _status(request, case: Case) -> dict:
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/ApplicationV1"}}
+                "application/json": {"schema": {"$ref": "#/components/schemas/Application"}}
             },
         }
     },
     summary="Submit an application; starts the process's robot at once",
 )
 def application_create(request):
-    raw, application, refused = _parse(request, ApplicationV1)
+    raw, application, refused = _parse(request, _application_model)
     if refused is not None:
         return refused
     try:
@@ -210,7 +239,7 @@ def application_status(request, case_id: int):
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/SupplementV1"}}
+                "application/json": {"schema": {"$ref": "#/components/schemas/Supplement"}}
             },
         }
     },
@@ -220,7 +249,7 @@ def supplement_create(request, case_id: int):
     case = Case.objects.filter(pk=case_id, received_by=request.auth).first()
     if case is None:
         raise HttpError(404, "Not found.")
-    raw, supplement, refused = _parse(request, SupplementV1)
+    raw, supplement, refused = _parse(request, lambda data: _supplement_model(case))
     if refused is not None:
         return refused
     try:
@@ -236,20 +265,68 @@ def supplement_create(request, case_id: int):
     return 202, _status(request, case)
 
 
+@api.get(
+    "/processes/",
+    auth=IntegrationToken(),
+    response={200: list[ProcessOut]},
+    summary="The registered processes: how their cases start and who decides",
+)
+def process_list(request):
+    return 200, [spec.as_dict() for spec in registry.all()]
+
+
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     return JsonResponse({"errors": {"detail": [str(exc)]}}, status=exc.status_code)
 
 
+def _component(components: dict, name: str, model) -> dict:
+    generated = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for key, definition in generated.pop("$defs", {}).items():
+        components.setdefault(key, definition)
+    components[name] = generated
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 def _add_component_schemas(schema: dict) -> dict:
+    """One body schema per registered process (its own pydantic models), offered as oneOf."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in (ApplicationV1, SupplementV1):
-        generated = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        for name, definition in generated.pop("$defs", {}).items():
-            components.setdefault(name, definition)
-        components[model.__name__] = generated
+    applications, supplements = [], []
+    for spec in _api_processes():
+        prefix = "".join(part.capitalize() for part in spec.slug.split("-"))
+        for models, model in (
+            (applications, spec.application_model),
+            (supplements, spec.supplement_model),
+        ):
+            if model is None:
+                continue
+            # The model's own name, unless another process already took it.
+            name = model.__name__ if model.__name__ not in components else prefix + model.__name__
+            models.append(_component(components, name, model))
+    components["Application"] = {
+        "oneOf": applications,
+        "description": "The body of the process named in its `process` field.",
+    }
+    components["Supplement"] = {"oneOf": supplements} if supplements else {"type": "object"}
     return schema
 
+
+def _add_process_routers() -> None:
+    """A process may serve API operations of its own: a ninja Router named `router` in
+    flows/<pkg>/api.py, mounted at /api/v1/ (its paths start with the process slug)."""
+    import importlib
+
+    for spec in registry.all():
+        try:
+            module = importlib.import_module(f"{spec.package}.api")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{spec.package}.api":
+                raise
+            continue
+        api.add_router("/", module.router)
+
+
+_add_process_routers()
 
 _original_get_openapi_schema = api.get_openapi_schema
 

@@ -7,3 +7,8 @@ class ApprovalsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers system checks)
+        from .registry import autodiscover
+
+        # Every process package's declaration (flows/<name>/process.py), like the admin's
+        # autodiscovery; the system checks then refuse an inconsistent one.
+        autodiscover()

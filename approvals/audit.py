@@ -4,31 +4,32 @@ Every event's hash covers its content and the previous event's hash (globally an
 within its case). Appends lock the single chain-head row, which serialises them.
 """
 
-import hashlib
 import json
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
+from .hashing import canonical_sha256
 from .models import AuditChainHead, AuditEvent, Case, Material
 
 GENESIS_HASH = "0" * 64
 
 
 class Kind:
-    """Event kinds, named once so that pages, tests and rules agree."""
+    """Every event kind of the trail, named once so that pages, tests and rules agree."""
 
     APPLICATION_RECEIVED = "application.received"
     SUPPLEMENT_RECEIVED = "supplement.received"
-    FLOW_START_REQUESTED = "flow.start_requested"
+    # The outbox asked Prefect for a run and Prefect did not take it (retried later).
+    FLOW_START_FAILED = "flow.start_failed"
     FLOW_STARTED = "flow.started"
     ROBOT_STEP = "robot.step"
     MATERIAL_COMPILED = "material.compiled"
     REQUEST_OPENED = "request.opened"
     CASE_VIEWED = "case.viewed"
     MATERIAL_VIEWED = "material.viewed"
-    LETTER_VIEWED = "letter.viewed"
+    DOCUMENT_VIEWED = "document.viewed"
     DECISION_SIGNED = "decision.signed"
     DECISION_COSIGNED = "decision.cosigned"
     DECISION_REFUSED = "decision.sign_refused"
@@ -37,14 +38,33 @@ class Kind:
     RESUME_VERIFIED = "resume.verified"
     RESUME_REJECTED = "resume.rejected"
     DECISION_EXECUTED = "decision.executed"
-    LETTER_CREATED = "letter.created"
+    DOCUMENT_CREATED = "document.created"
     CASE_RETURNED = "case.returned"
+    # A service process's robot settled the case alone: the robot's act, no person's.
+    CASE_COMPLETED_BY_ROBOT = "case.completed_by_robot"
+    EXCEPTION_OPENED = "exception.opened"
+    EXCEPTION_SETTLED = "exception.settled"
+    # Inbox work: claims, releases, reassignments, escalations and e-mails sent.
+    REQUEST_CLAIMED = "request.claimed"
+    REQUEST_UNCLAIMED = "request.unclaimed"
+    REQUEST_REASSIGNED = "request.reassigned"
+    REQUEST_ESCALATED = "request.escalated"
+    NOTICE_SENT = "notice.sent"
     # An auditor's page that shows no single case (search, statistics, access log).
     AUDIT_VIEWED = "audit.viewed"
+    # Kinds written before documents were generic; kept so that old trails read.
+    LEGACY_LETTER_VIEWED = "letter.viewed"
+    LEGACY_LETTER_CREATED = "letter.created"
+    LEGACY_FLOW_START_REQUESTED = "flow.start_requested"
 
 
 # Reads of case data, reviewed on the auditor's access-log page.
-ACCESS_KINDS = (Kind.CASE_VIEWED, Kind.MATERIAL_VIEWED, Kind.LETTER_VIEWED)
+ACCESS_KINDS = (
+    Kind.CASE_VIEWED,
+    Kind.MATERIAL_VIEWED,
+    Kind.DOCUMENT_VIEWED,
+    Kind.LEGACY_LETTER_VIEWED,
+)
 
 # Tables the database refuses to change (migrations approvals 0004, municipality 0003).
 APPEND_ONLY_TRIGGERS = {
@@ -66,8 +86,13 @@ APPEND_ONLY_TRIGGERS = {
 }
 
 
-def _canonical(payload: dict) -> bytes:
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def actor_label_for(user) -> str:
+    """How a person or account is named on the trail: its kind and username."""
+    staff = getattr(user, "staff", None)
+    kind = staff.kind if staff else "unknown"
+    return f"{kind}:{user.get_username()}"
 
 
 def event_payload(event: AuditEvent) -> dict:
@@ -88,7 +113,7 @@ def event_payload(event: AuditEvent) -> dict:
 
 def payload_hash(payload: dict) -> str:
     """SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of a payload."""
-    return hashlib.sha256(_canonical(payload)).hexdigest()
+    return canonical_sha256(payload)
 
 
 def event_hash(event: AuditEvent) -> str:

@@ -46,7 +46,7 @@ def decision_search(*, filters: dict) -> QuerySet[Decision]:
     )
     qs = _signed_between(qs, "signed_at", filters)
     if filters.get("period"):
-        qs = qs.filter(request__case__period=filters["period"])
+        qs = qs.filter(request__case__data__period=filters["period"])
     if filters.get("process"):
         qs = qs.filter(request__case__process=filters["process"])
     if filters.get("unit"):

@@ -9,47 +9,26 @@ with 403; anonymous visitors are sent to the login page.
 from functools import wraps
 
 from django import forms
-from django.contrib.auth.models import Permission
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
-from municipality.models import Process, Staff, Unit
+from municipality.models import Unit
 
-from . import audit_selectors, exports, services
+from . import access, audit_selectors, exports, services
 from .audit import case_chain_break, event_payload
-from .models import Case, Decision, Letter, Material
+from .models import Case, Document, Material
+from .registry import registry
 
 SEARCH_LIMIT = 200
 ACCESS_LOG_LIMIT = 500
 
 
-def human_grant_held(user, *, app_label: str, codename: str) -> bool:
-    """Whether the user holds a global grant as a human employee, read from the tables.
-
-    Serves the pages outside casework (the audit trail, the robot catalogue).
-    """
-    if not user.is_authenticated or not user.is_active:
-        return False
-    staff = Staff.objects.filter(user=user).first()
-    # Integration and robot accounts never get in, whatever they were granted.
-    if staff is None or staff.kind != Staff.Kind.HUMAN:
-        return False
-    # The grant itself, read from the tables: has_perm would answer True for any
-    # superuser, and the superuser flag grants nothing here.
-    return (
-        Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-        .filter(Q(user=user) | Q(group__user=user))
-        .exists()
-    )
-
-
 def auditor_grant_held(user) -> bool:
     """Whether the user holds the audit-trail grant as a human employee."""
-    return human_grant_held(user, app_label="approvals", codename="view_audit_trail")
+    return access.may_audit(user)
 
 
 def auditor_only(view):
@@ -78,19 +57,23 @@ class DecisionSearchForm(PeriodForm):
     process = forms.ChoiceField(label=_("Process"), required=False)
     unit = forms.ChoiceField(label=_("Unit"), required=False)
     signer = forms.CharField(label=_("Decision-maker (user name)"), required=False, max_length=150)
-    outcome = forms.ChoiceField(
-        label=_("Outcome"), required=False, choices=[("", _("All"))] + Decision.Outcome.choices
-    )
+    outcome = forms.ChoiceField(label=_("Outcome"), required=False)
     changed = forms.BooleanField(label=_("Changed from proposal"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["process"].choices = [("", _("All"))] + list(
-            Process.objects.values_list("slug", "name")
+            (p.slug, str(p.name)) for p in registry.all()
         )
         self.fields["unit"].choices = [("", _("All"))] + list(
             Unit.objects.values_list("code", "name")
         )
+        outcomes = {}
+        for spec in registry.all():
+            for decision_type in spec.decision_types:
+                for o in decision_type.outcomes:
+                    outcomes.setdefault(o.code, o.label)
+        self.fields["outcome"].choices = [("", _("All"))] + list(outcomes.items())
 
 
 class AccessLogForm(PeriodForm):
@@ -148,7 +131,7 @@ def audit_case(request, case_id: int):
             "events": events,
             "chain_break": broken,
             "materials": case.materials.order_by("version"),
-            "letters": case.letters.order_by("pk"),
+            "documents": case.documents.defer("pdf").order_by("pk"),
             "decisions": audit_selectors.case_decisions(case=case),
         },
     )
@@ -178,13 +161,13 @@ def audit_material(request, material_id: int, fmt: str):
 
 
 @auditor_only
-def audit_letter(request, letter_id: int):
-    letter = get_object_or_404(Letter.objects.select_related("case"), pk=letter_id)
+def audit_document(request, document_id: int):
+    letter = get_object_or_404(Document.objects.select_related("case"), pk=document_id)
     services.case_access_record(
-        user=request.user, case=letter.case, what="audit_letter_pdf", purpose="audit"
+        user=request.user, case=letter.case, what="audit_document_pdf", purpose="audit"
     )
     response = HttpResponse(bytes(letter.pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="beslut-{letter.case_id}.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="{letter.kind}-{letter.case_id}-{letter.pk}.pdf"'
     return response
 
 

@@ -32,8 +32,9 @@ def _decision_dict(decision, evidence) -> dict:
         "id": decision.pk,
         "request": decision.request_id,
         "outcome": decision.outcome,
-        "amount": decision.amount,
-        "proposed_amount": decision.request.proposed_amount,
+        "authority_amount": decision.authority_amount,
+        "proposed_authority_amount": decision.request.authority_amount,
+        "decided": decision.decided,
         "followed_proposal": decision.followed_proposal,
         "adjustments": decision.adjustments,
         "motivation": decision.motivation,
@@ -73,10 +74,13 @@ def case_trail_export(*, case: Case) -> dict:
             "process": case.process,
             "external_ref": case.external_ref,
             "unit": case.unit.code,
-            "period": case.period,
+            "data": case.data,
+            "decision_mode": case.decision_mode,
+            "public_authority": case.public_authority,
             "status": case.status,
             "received_at": case.received_at.isoformat(),
-            "application_sha256": case.application_sha256,
+            "payload_sha256": case.payload_sha256,
+            "schema_version": case.schema_version,
         },
         "hashing": HASHING,
         "chain_head": {"seq": head.last_seq, "hash": head.last_hash} if head else None,
@@ -89,19 +93,20 @@ def case_trail_export(*, case: Case) -> dict:
                 "html_sha256": m.sha256,
                 "pdf_sha256": m.pdf_sha256,
                 "ruleset_version": m.ruleset_version,
-                "proposed_amount": m.proposed_amount,
+                "authority_amount": m.authority_amount,
                 "compiled_by": m.compiled_by,
             }
             for m in case.materials.order_by("version")
         ],
-        "letters": [
+        "documents": [
             {
-                "id": letter.pk,
-                "decision": letter.decision_id,
-                "created_at": letter.created_at.isoformat(),
-                "pdf_sha256": letter.sha256,
+                "id": document.pk,
+                "kind": document.kind,
+                "decision": document.decision_id,
+                "created_at": document.created_at.isoformat(),
+                "pdf_sha256": document.sha256,
             }
-            for letter in case.letters.order_by("pk")
+            for document in case.documents.defer("pdf").order_by("pk")
         ],
         "decisions": [_decision_dict(d, ev) for d, ev in case_decisions(case=case)],
         "events": events,

@@ -6,16 +6,8 @@ from .models import Decision
 
 
 class DecisionForm(forms.Form):
-    outcome = forms.ChoiceField(
-        label=_("Decision"),
-        choices=[
-            ("approved", _("Approve as proposed")),
-            ("partly_approved", _("Approve another amount")),
-            ("refused", _("Refuse")),
-            ("returned", _("Return for completion")),
-        ],
-        widget=forms.RadioSelect,
-    )
+    # Choices come from the decision type the process declares (approvals.registry).
+    outcome = forms.ChoiceField(label=_("Decision"), choices=[], widget=forms.RadioSelect)
     amount = forms.IntegerField(
         label=_("Amount (kr per month)"),
         help_text=_("Only when you approve another amount than proposed."),
@@ -34,13 +26,21 @@ class DecisionForm(forms.Form):
     )
     material_sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
 
-    def __init__(self, *args, lines: list[dict] | None = None, **kwargs):
-        """`lines` are the proposal's lines the signer may change (approvals.adjustments).
+    def __init__(self, *args, decision_type, lines: list[dict] | None = None, **kwargs):
+        """`decision_type` gives the outcomes; `lines` are the proposal's lines the signer
+        may change (approvals.adjustments).
 
-        Each gets an optional decided amount and a reason; the gate decides whether the
-        changes fit the outcome, and computes the amount from them.
+        Each line gets an optional decided amount and a reason; the gate decides whether
+        the changes fit the outcome, and computes the amount from them.
         """
         super().__init__(*args, **kwargs)
+        self.decision_type = decision_type
+        self.fields["outcome"].choices = [
+            (o.code, o.action or o.label) for o in decision_type.outcomes
+        ]
+        # A decision type without a sum has no amount to type.
+        if not decision_type.has_amount:
+            del self.fields["amount"]
         self.lines = []
         for line in lines or []:
             prefix = "line-" + line["code"].replace(".", "-")
@@ -83,6 +83,12 @@ class DecisionForm(forms.Form):
                 initial[item["reason"]] = change["reason"]
         return initial
 
+    def typed_amount(self) -> int | None:
+        """The amount typed, when the chosen outcome takes one (else the gate computes it)."""
+        data = getattr(self, "cleaned_data", {})
+        chosen = self.decision_type.outcome(data.get("outcome", ""))
+        return data.get("amount") if chosen is not None and chosen.typed_amount else None
+
     def adjustments(self) -> list[dict]:
         """The lines the signer changed, as decision_sign takes them."""
         data = getattr(self, "cleaned_data", {})
@@ -113,8 +119,10 @@ class DecisionForm(forms.Form):
                 self.add_error(
                     item["decided"], _("Give the decided amount, or leave the reason empty.")
                 )
+        chosen = self.decision_type.outcome(outcome) if outcome else None
         if (
-            outcome == Decision.Outcome.PARTLY_APPROVED
+            chosen is not None
+            and chosen.typed_amount
             and data.get("amount") is None
             and not self.adjustments()
         ):

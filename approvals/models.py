@@ -20,29 +20,40 @@ SHA256_LENGTH = 64
 
 
 class Case(models.Model):
-    """One application handled by one process, from intake to executed decision."""
+    """One case of one process, from intake (or a robot's scan) to its end.
+
+    Generic: what every process has sits in columns; the received payload and the
+    process's own typed data are JSON validated by the process's schemas
+    (approvals.registry). The decision mode and whether the process exercises public
+    authority are copied from the declaration at intake, so that the database itself
+    can refuse what the mode forbids (migration 0008's triggers).
+    """
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Mottagen"
         PROCESSING = "processing", "Robot arbetar"
         AWAITING_DECISION = "awaiting_decision", "Väntar på beslut"
+        # An exception the robot could not settle waits in a person's queue.
+        AWAITING_PERSON = "awaiting_person", "Väntar på handläggare"
         RETURNED = "returned", "Återsänd för komplettering"
         DECIDED = "decided", "Beslutad"
+        # Settled by the robot alone (service processes): recorded as the robot's act.
+        COMPLETED = "completed", "Klar (robot)"
         FAILED = "failed", "Avbruten"
 
     process = models.SlugField(max_length=60)
     external_ref = models.CharField(max_length=100)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="cases")
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.RECEIVED)
-    period = models.CharField(max_length=7, help_text="Month applied for, YYYY-MM.")
-    # The application as received, byte for byte, and as parsed.
+    decision_mode = models.CharField(max_length=20, default="human")
+    public_authority = models.BooleanField(default=True)
+    # The payload as received, byte for byte, and as parsed by the process's schema.
     raw_body = models.TextField()
-    application = models.JSONField()
-    application_sha256 = models.CharField(max_length=SHA256_LENGTH)
-    # Canonical personnummer of everyone in the household, for conflict-of-interest
-    # checks and register look-ups. Never sent to Prefect.
-    subject_personnummer = models.CharField(max_length=12, db_index=True)
-    household_personnummer = models.JSONField(default=list)
+    payload = models.JSONField()
+    payload_sha256 = models.CharField(max_length=SHA256_LENGTH)
+    schema_version = models.CharField(max_length=40, default="1")
+    # The process's own typed data (e.g. the month applied for), validated by the process.
+    data = models.JSONField(default=dict, blank=True)
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -55,11 +66,48 @@ class Case(models.Model):
             models.UniqueConstraint(
                 fields=["process", "external_ref"], name="case_unique_external_ref"
             ),
+            models.CheckConstraint(
+                name="case_decision_mode_valid",
+                condition=Q(decision_mode__in=["human", "automatic", "exceptions"]),
+            ),
+            # A public-authority process is never automatic.
+            models.CheckConstraint(
+                name="case_public_authority_not_automatic",
+                condition=Q(public_authority=False) | Q(decision_mode="human"),
+            ),
         ]
         indexes = [models.Index(fields=["unit", "status"])]
 
     def __str__(self) -> str:
         return f"{self.process} #{self.pk} ({self.external_ref})"
+
+    @property
+    def applicant_personnummer(self) -> str | None:
+        party = next((p for p in self.parties.all() if p.role == CaseParty.APPLICANT), None)
+        return party.personnummer if party else None
+
+
+class CaseParty(models.Model):
+    """A person a case is about, with their role: for conflict-of-interest checks,
+    search and access logging. Never sent to Prefect."""
+
+    APPLICANT = "applicant"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
+    personnummer = models.CharField(max_length=12, db_index=True)
+    role = models.CharField(max_length=40)
+    name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["case", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "personnummer", "role"], name="case_party_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} of case {self.case_id}"
 
 
 class RegisterSnapshot(models.Model):
@@ -67,7 +115,6 @@ class RegisterSnapshot(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="register_snapshots")
     fetched_at = models.DateTimeField(default=timezone.now)
-    control_month = models.CharField(max_length=7)
     data = models.JSONField()
     missing_sources = models.JSONField(default=list)
     sha256 = models.CharField(max_length=SHA256_LENGTH)
@@ -85,10 +132,13 @@ class Material(models.Model):
     sha256 = models.CharField(max_length=SHA256_LENGTH, help_text="SHA-256 of the HTML shown.")
     pdf = models.BinaryField()
     pdf_sha256 = models.CharField(max_length=SHA256_LENGTH)
-    calculation = models.JSONField()
+    # The robot's proposal, validated by the process (ProcessSpec.proposal_schema).
+    proposal = models.JSONField()
+    summary = models.CharField(max_length=300, blank=True, help_text="One line for the inbox.")
     flags = models.JSONField(default=list)
     ruleset_version = models.CharField(max_length=40)
-    proposed_amount = models.PositiveIntegerField()
+    # The one figure delegation limits compare against; null for processes without money.
+    authority_amount = models.PositiveBigIntegerField(null=True, blank=True)
     compiled_by = models.CharField(max_length=120, help_text="Robot step that compiled it.")
     prepared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -115,7 +165,17 @@ class Material(models.Model):
 
 
 class ApprovalRequest(models.Model):
-    """A robot's proposal waiting for a human decision."""
+    """A robot's proposal waiting for a person: a decision to sign, or an exception to settle.
+
+    DECISION requests pass the gate (approvals.services.signing) and end in a signed
+    Decision. EXCEPTION requests come from service processes whose robot could not
+    settle a case; a person of the owning unit settles them (ExceptionSettlement),
+    and they can never carry a Decision (a database trigger refuses it).
+    """
+
+    class Kind(models.TextChoices):
+        DECISION = "decision", "Beslut"
+        EXCEPTION = "exception", "Undantag"
 
     class Status(models.TextChoices):
         OPEN = "open", "Öppen"
@@ -127,8 +187,9 @@ class ApprovalRequest(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="requests")
     material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="requests")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="requests")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.DECISION)
     decision_type = models.CharField(max_length=80)
-    proposed_amount = models.PositiveIntegerField()
+    authority_amount = models.PositiveBigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     flow_run_id = models.UUIDField(null=True, blank=True)
     assigned_to = models.ForeignKey(
@@ -164,17 +225,21 @@ class ApprovalRequest(models.Model):
 class Decision(models.Model):
     """A signed decision. It cannot exist without signer, time and material hash."""
 
-    class Outcome(models.TextChoices):
-        APPROVED = "approved", "Bifall"
-        PARTLY_APPROVED = "partly_approved", "Delvis bifall"
-        REFUSED = "refused", "Avslag"
-        RETURNED = "returned", "Återsänd för komplettering"
+    # The outcomes the core gives meaning to; each process declares its own others
+    # (approvals.registry.DecisionType.outcomes), checked by the gate.
+    class Outcome:
+        APPROVED = "approved"
+        RETURNED = "returned"
 
     request = models.OneToOneField(
         ApprovalRequest, on_delete=models.PROTECT, related_name="decision"
     )
-    outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    amount = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=40)
+    # What was decided, in the process's terms (e.g. {"amount": 4285}).
+    decided = models.JSONField(default=dict, blank=True)
+    authority_amount = models.PositiveBigIntegerField(null=True, blank=True)
+    # Copied from the declared outcome: the decision grants a sum (bistånd's approvals).
+    grants_amount = models.BooleanField(default=False)
     motivation = models.TextField(blank=True)
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signer_name = models.CharField(max_length=200)
@@ -222,25 +287,31 @@ class Decision(models.Model):
             ),
             models.CheckConstraint(
                 name="decision_outcome_valid",
-                condition=Q(outcome__in=["approved", "partly_approved", "refused", "returned"]),
+                condition=Q(outcome__regex=r"^[a-z][a-z0-9_]{1,39}$"),
             ),
             models.CheckConstraint(
                 name="decision_motivation_unless_approved",
                 condition=Q(outcome="approved") | ~Q(motivation=""),
             ),
+            # Every decision, a return for completion included, is signed under a line
+            # of the delegation order.
             models.CheckConstraint(
-                name="decision_delegation_unless_returned",
-                condition=Q(outcome="returned") | Q(delegation__isnull=False),
+                name="decision_delegation_required", condition=Q(delegation__isnull=False)
+            ),
+            # Changed lines make no sense in a return for completion, and a decision
+            # with changed lines never followed the proposal.
+            models.CheckConstraint(
+                name="decision_adjustments_not_when_returned",
+                condition=Q(adjustments=[]) | ~Q(outcome="returned"),
+            ),
+            # Changed lines only in a decision that grants a sum, and that sum is stated.
+            models.CheckConstraint(
+                name="decision_adjustments_only_when_granted",
+                condition=Q(adjustments=[]) | Q(grants_amount=True),
             ),
             models.CheckConstraint(
                 name="decision_amount_when_granted",
-                condition=~Q(outcome__in=["approved", "partly_approved"]) | Q(amount__isnull=False),
-            ),
-            # Changed lines only make sense in a decision that grants an amount, and a
-            # decision with changed lines never followed the proposal.
-            models.CheckConstraint(
-                name="decision_adjustments_only_when_granted",
-                condition=Q(adjustments=[]) | Q(outcome__in=["approved", "partly_approved"]),
+                condition=Q(grants_amount=False) | Q(authority_amount__isnull=False),
             ),
             models.CheckConstraint(
                 name="decision_adjusted_not_as_proposed",
@@ -262,7 +333,37 @@ class Decision(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_outcome_display()} on case {self.request.case_id}"
+        return f"{self.outcome} on case {self.request.case_id}"
+
+
+class ExceptionSettlement(models.Model):
+    """A person settled an exception the robot could not: what they did and why.
+
+    Not a decision in the legal sense (service processes only); append-only like the
+    trail. The settling person must belong to the owning unit and hold the request's
+    grant (approvals.services.exceptions).
+    """
+
+    request = models.OneToOneField(
+        ApprovalRequest, on_delete=models.PROTECT, related_name="settlement"
+    )
+    action = models.CharField(max_length=40)
+    reason = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    settled_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="settlement_reason_required", condition=~Q(reason="")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} on request {self.request_id}"
 
 
 class Cosignature(models.Model):
@@ -308,14 +409,46 @@ class Cosignature(models.Model):
         return f"Second signature on decision {self.decision_id}"
 
 
-class Letter(models.Model):
-    """The decision letter sent to the applicant (FL 31–33 §§)."""
+class Document(models.Model):
+    """A document the robot wrote: a decision letter, certificate, injunction, roster, request.
 
-    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="letter")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="letters")
+    Generic with a kind; tied to the decision it carries out when there is one, and
+    to the case always. Its hash is recorded on the audit trail when it is created.
+    """
+
+    class Kind(models.TextChoices):
+        DECISION_LETTER = "decision_letter", "Beslutsbrev"
+        COMPLETION_REQUEST = "completion_request", "Begäran om komplettering"
+        CERTIFICATE = "certificate", "Intyg"
+        NOTICE = "notice", "Meddelande"
+        ROSTER = "roster", "Schema"
+        REPORT = "report", "Rapport"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents")
+    decision = models.ForeignKey(
+        "Decision", on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    )
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    title = models.CharField(max_length=200, blank=True)
     pdf = models.BinaryField()
     sha256 = models.CharField(max_length=SHA256_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["decision", "kind"],
+                condition=Q(decision__isnull=False),
+                name="document_one_kind_per_decision",
+            ),
+            models.CheckConstraint(
+                name="document_sha256_is_sha256", condition=Exact(Length("sha256"), SHA256_LENGTH)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} of case {self.case_id}"
 
 
 class Supplement(models.Model):

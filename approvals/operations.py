@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 
-from municipality.models import Process
+from municipality.models import Unit
 
 from .audit import Kind
 from .models import ApprovalRequest, AuditEvent, Case, Decision, Material, PrefectCommand
+from .registry import registry
 
 WINDOW_DAYS = 30
 # A command to Prefect normally leaves the outbox within seconds; one that waits
@@ -62,6 +63,7 @@ class ProcessOperations:
     unit_code: str
     unit_name: str
     decision_type: str
+    decision_mode: str
     public_authority: bool
     minutes_saved_per_case: int
     # Volumes.
@@ -232,7 +234,9 @@ def process_catalogue(*, now: datetime) -> list[ProcessOperations]:
     outbox = _outbox()
     decided = _decided_in_window(since=since)
     catalogue = []
-    for process in Process.objects.select_related("unit").order_by("name"):
+    units = {u.code: u for u in Unit.objects.all()}
+    for process in sorted(registry.all(), key=lambda p: str(p.name)):
+        unit = units.get(process.unit_code)
         v = volumes.get(process.slug, {})
         o = outbox.get(process.slug, {})
         oldest = o.get("oldest_pending")
@@ -244,10 +248,11 @@ def process_catalogue(*, now: datetime) -> list[ProcessOperations]:
         catalogue.append(
             ProcessOperations(
                 slug=process.slug,
-                name=process.name,
-                unit_code=process.unit.code,
-                unit_name=process.unit.name,
-                decision_type=process.decision_type,
+                name=str(process.name),
+                unit_code=process.unit_code,
+                unit_name=unit.name if unit else process.unit_code,
+                decision_type=", ".join(d.code for d in process.decision_types),
+                decision_mode=process.decision_mode,
                 public_authority=process.public_authority,
                 minutes_saved_per_case=process.minutes_saved_per_case,
                 received_window=v.get("received_window", 0),
@@ -297,6 +302,7 @@ def catalogue_as_json(
                 "name": p.name,
                 "unit": {"code": p.unit_code, "name": p.unit_name},
                 "decision_type": p.decision_type,
+                "decision_mode": p.decision_mode,
                 "public_authority": p.public_authority,
                 "human_signs_every_decision": p.public_authority,
                 "volumes": {

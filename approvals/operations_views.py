@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from . import prefect_gateway
-from .audit_views import human_grant_held
+from .access import may_operate
 from .operations import (
     PENDING_STUCK_MINUTES,
     PENDING_WATCH_MINUTES,
@@ -29,7 +29,7 @@ from .operations import (
 
 def operations_grant_held(user) -> bool:
     """Whether the user holds the robot-catalogue grant as a human employee."""
-    return human_grant_held(user, app_label="municipality", codename="view_operations")
+    return may_operate(user)
 
 
 def operators_only(view):

@@ -28,7 +28,9 @@ class PrefectUnavailable(Exception):
 
 
 def _deployment_name(process: str) -> str:
-    return settings.PREFECT_DEPLOYMENTS[process]
+    from .registry import registry
+
+    return registry[process].deployment_name
 
 
 def _require_api_url() -> None:
@@ -91,6 +93,11 @@ def _input_consumed(payload: dict) -> bool:
         return Decision.objects.filter(
             pk=run_input["decision_id"], verified_at__isnull=False
         ).exists()
+    if "settlement_id" in run_input:
+        # A settled exception is confirmed when the robot has closed its case.
+        return Case.objects.filter(
+            requests__settlement=run_input["settlement_id"], status=Case.Status.COMPLETED
+        ).exists()
     return Supplement.objects.filter(
         pk=run_input["supplement_id"], consumed_at__isnull=False
     ).exists()
@@ -142,7 +149,7 @@ def command_deliver(*, command_id: int) -> bool:
             command.next_attempt_at = timezone.now() + timedelta(seconds=delay)
             command.save(update_fields=["attempts", "last_error", "next_attempt_at"])
             audit_append(
-                kind=Kind.RESUME_FAILED if command.kind == "resume" else Kind.FLOW_START_REQUESTED,
+                kind=Kind.RESUME_FAILED if command.kind == "resume" else Kind.FLOW_START_FAILED,
                 actor_label="system:prefect-gateway",
                 case=command.case,
                 data={

@@ -1,14 +1,8 @@
 """HTML and PDF rendering of decision material and decision letters (WeasyPrint)."""
 
-import hashlib
-
 from django.template.loader import render_to_string
 
-
-def sha256_hex(data: bytes | str) -> str:
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return hashlib.sha256(data).hexdigest()
+from .hashing import sha256_hex  # noqa: F401  (documents are hashed where they are rendered)
 
 
 def render_html(template: str, context: dict) -> str:

@@ -60,10 +60,17 @@ class Outcome:
     against_party: bool = False
     # The decision grants a sum (authority_amount is then required).
     grants_amount: bool = False
+    # What the signer's choice says on the form ("Approve another amount"); the label if empty.
+    action: str | Promise = ""
 
     @property
     def needs_motivation(self) -> bool:
         return self.code != APPROVED
+
+    @property
+    def typed_amount(self) -> bool:
+        """The signer types the sum: granted, but otherwise than proposed."""
+        return self.grants_amount and self.code != APPROVED
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The legal gate as pure predicates.
 
-Called only by approvals.services.decision_sign (before a decision exists) and
-approvals.services.decision_verify_for_execution (after the flow resumes). Each
+Called only by approvals.services.signing (before a decision exists) and
+approvals.services.verification (after the flow resumes). Each
 function returns an error code, or None when the rule is met. Nothing here reads
 the database; the service passes in what it locked.
 """
@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.utils.translation import gettext_noop
+
+from .registry import APPROVED, RETURNED, Outcome
 
 DECISION_SIGNER_INACTIVE = "DECISION_SIGNER_INACTIVE"
 DECISION_SIGNER_NOT_HUMAN = "DECISION_SIGNER_NOT_HUMAN"
@@ -89,8 +91,6 @@ MESSAGES = {
     ),
 }
 
-OUTCOMES = ("approved", "partly_approved", "refused", "returned")
-OUTCOMES_NEEDING_MOTIVATION = ("partly_approved", "refused", "returned")
 
 
 @dataclass(frozen=True)
@@ -201,31 +201,41 @@ def separation_of_duties(*, signer: Signer, prepared_by_ids: set[int]) -> str | 
     return None
 
 
-def outcome_is_complete(*, outcome: str, motivation: str, amount: int | None) -> str | None:
-    if outcome not in OUTCOMES:
+def outcome_is_complete(
+    *, outcome: Outcome | None, motivation: str, amount: int | None
+) -> str | None:
+    """The chosen outcome is one the decision type declares, with what it requires."""
+    if outcome is None:
         return DECISION_OUTCOME_INVALID
-    if outcome in OUTCOMES_NEEDING_MOTIVATION and not motivation.strip():
+    if outcome.needs_motivation and not motivation.strip():
         return DECISION_MOTIVATION_MISSING
-    if outcome in ("approved", "partly_approved") and (amount is None or amount < 0):
+    if outcome.grants_amount and (amount is None or amount < 0):
         return DECISION_AMOUNT_INVALID
     return None
 
 
-def adjustments_fit_outcome(*, outcome: str, favours_applicant: list[bool]) -> str | None:
-    """Changed lines decide the outcome, so that the letter says what the decision is.
+def adjustments_fit_outcome(
+    *, outcome: Outcome, outcomes: tuple[Outcome, ...], favours_applicant: list[bool]
+) -> str | None:
+    """Changed lines decide the outcome, so that the document says what the decision is.
 
-    A change against the applicant (a cost lowered, an income raised) is a partial
-    refusal even when another change raises the total, and the letter must then say how
-    to appeal: the outcome is "partly_approved". Changes only in the applicant's favour
-    give at least the proposed amount, which is an approval: "approved". Refusing or
-    returning changes no lines.
+    A change against the party (a cost lowered, an income raised) is a partial refusal
+    even when another change raises the total, and the document must then say how to
+    appeal: the outcome is the decision type's outcome that grants an amount and goes
+    against the party (bistånd: "partly_approved"). Changes only in the party's favour
+    give at least the proposed amount, which is an approval. Outcomes that grant no
+    amount (refuse, return) change no lines.
     """
     if not favours_applicant:
         return None
-    if outcome not in ("approved", "partly_approved"):
+    if not outcome.grants_amount:
         return DECISION_ADJUSTMENT_OUTCOME_MISMATCH
-    expected = "approved" if all(favours_applicant) else "partly_approved"
-    if outcome != expected:
+    if all(favours_applicant):
+        expected = APPROVED
+    else:
+        partial = next((o for o in outcomes if o.grants_amount and o.against_party), None)
+        expected = partial.code if partial else None
+    if outcome.code != expected:
         return DECISION_ADJUSTMENT_OUTCOME_MISMATCH
     return None
 
@@ -320,7 +330,7 @@ def second_signature_required(
 ) -> bool:
     """Whether a configured rule asks for a second signer for this outcome and amount."""
     # A return for completion decides nothing on the matter.
-    if outcome == "returned":
+    if outcome == RETURNED:
         return False
     return any(
         _in_period(on, rule.valid_from, rule.valid_to)

@@ -8,17 +8,20 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from municipality.models import Process, Staff
+from municipality.models import Staff
 
+from .audit import ACCESS_KINDS
 from .models import (
     ApprovalRequest,
     ApprovalRequestGroupObjectPermission,
     ApprovalRequestUserObjectPermission,
     AuditEvent,
     Case,
+    CaseParty,
     Decision,
     RegisterSnapshot,
 )
+from .registry import ProcessSpec, registry
 
 # --- the caseworker's inbox ------------------------------------------------------------
 
@@ -46,17 +49,19 @@ _ROW_FIELDS = (
     "id",
     "status",
     "due_date",
-    "proposed_amount",
+    "authority_amount",
+    "kind",
     "created_at",
     "unit_id",
     "case__id",
     "case__external_ref",
     "case__process",
-    "case__period",
+    "case__data",
     "case__status",
     "material__id",
     "material__version",
     "material__flags",
+    "material__summary",
     "assigned_to__id",
     "assigned_to__username",
     "assigned_to__first_name",
@@ -65,7 +70,8 @@ _ROW_FIELDS = (
 _DECISION_FIELDS = (
     "decision__id",
     "decision__outcome",
-    "decision__amount",
+    "decision__authority_amount",
+    "decision__decided",
     "decision__motivation",
     "decision__signer_name",
     "decision__signed_at",
@@ -166,7 +172,8 @@ def inbox_requests(
     if filters.process:
         qs = qs.filter(case__process=filters.process)
     if filters.period:
-        qs = qs.filter(case__period=filters.period)
+        # Processes that work per month keep it in the case's data (e.g. bistånd's period).
+        qs = qs.filter(case__data__period=filters.period)
     if filters.due_by:
         qs = qs.filter(due_date__lte=filters.due_by)
     if filters.deviations:
@@ -178,7 +185,7 @@ def inbox_requests(
     if filters.sort == SORT_NEWEST:
         return qs.order_by("-created_at", "-pk")
     if filters.sort == SORT_AMOUNT:
-        return qs.order_by("-proposed_amount", "due_date", "pk")
+        return qs.order_by("-authority_amount", "due_date", "pk")
     return qs.order_by("due_date", "pk")
 
 
@@ -236,9 +243,11 @@ def inbox_counts(*, user, today: date | None = None) -> dict[str, int]:
 
 
 def inbox_processes(*, user) -> list[tuple[str, str]]:
-    """(slug, name) of the processes handled by the user's unit, for the filter and rows."""
-    return list(
-        Process.objects.filter(unit__staff__user=user).order_by("name").values_list("slug", "name")
+    """(slug, name) of the registered processes the user's unit handles, for the filter and rows."""
+    unit_code = Staff.objects.filter(user_id=user.pk).values_list("unit__code", flat=True).first()
+    return sorted(
+        ((p.slug, str(p.name)) for p in registry.all() if p.unit_code == unit_code),
+        key=lambda item: item[1],
     )
 
 
@@ -254,7 +263,8 @@ def decision_previous_for_applicant(*, case: Case) -> Decision | None:
     return (
         Decision.objects.filter(
             request__case__process=case.process,
-            request__case__subject_personnummer=case.subject_personnummer,
+            request__case__parties__role=CaseParty.APPLICANT,
+            request__case__parties__personnummer=case.applicant_personnummer,
             request__case__unit_id=case.unit_id,
             executed_at__isnull=False,
         )
@@ -264,13 +274,15 @@ def decision_previous_for_applicant(*, case: Case) -> Decision | None:
         .only(
             "id",
             "outcome",
-            "amount",
+            "authority_amount",
+            "decided",
             "signer_name",
             "signed_at",
             "motivation",
+            "material",
             "request__id",
             "request__case__id",
-            "request__case__period",
+            "request__case__data",
             "request__case__external_ref",
         )
         .order_by("-signed_at")
@@ -278,44 +290,12 @@ def decision_previous_for_applicant(*, case: Case) -> Decision | None:
     )
 
 
-def material_sections(*, material) -> dict:
-    """The calculation's lines grouped for display, each with the deviations that concern it.
-
-    A flag about an income type sits next to the income line `income.<type>`; flags
-    about no line (household, registers that did not answer, an income the
-    calculation does not count) are returned under "other".
-    """
-    calculation = material.calculation or {}
-    flags = list(material.flags or [])
-    placed: set[int] = set()
-    sections = []
-    for key, title in (
-        ("riksnorm_lines", "riksnorm"),
-        ("cost_lines", "costs"),
-        ("income_lines", "incomes"),
-    ):
-        lines = []
-        for line in calculation.get(key, []):
-            concerning = []
-            for i, flag in enumerate(flags):
-                if flag.get("income_type") and line.get("code") == f"income.{flag['income_type']}":
-                    concerning.append(flag)
-                    placed.add(i)
-            lines.append({**line, "flags": concerning})
-        sections.append({"key": title, "lines": lines, "total": calculation.get(title)})
-    return {
-        "sections": sections,
-        "other_flags": [f for i, f in enumerate(flags) if i not in placed],
-        "flag_count": len(flags),
-    }
-
-
-def process_for(*, case: Case) -> Process | None:
-    return Process.objects.filter(slug=case.process).first()
+def process_for(*, case: Case) -> ProcessSpec | None:
+    return registry.get(case.process)
 
 
 # Reads of the case are on the audit pages; the caseworker's history shows what happened.
-_READ_KINDS = ("case.viewed", "material.viewed", "letter.viewed")
+_READ_KINDS = ACCESS_KINDS
 
 
 def case_history(*, case: Case) -> QuerySet[AuditEvent]:
@@ -338,39 +318,3 @@ def case_history(*, case: Case) -> QuerySet[AuditEvent]:
         )
         .order_by("seq")
     )
-
-
-def register_overview(*, case: Case) -> dict | None:
-    """What the registers answered for the control month, by source, with the origin of each.
-
-    Rows name the source (the origin of the figure), the household member (masked in
-    the template), the month and the income. A source that did not answer is listed
-    as missing, never as zero.
-    """
-    snapshot = register_snapshot_latest(case=case)
-    if snapshot is None:
-        return None
-    rows, quiet = [], []
-    for answer in snapshot.data.get("answers", []):
-        if not answer.get("answered"):
-            continue
-        if not answer.get("records"):
-            quiet.append(answer["source"])
-        for record in answer.get("records", []):
-            rows.append(
-                {
-                    "source": answer["source"],
-                    "personnummer": answer.get("personnummer", ""),
-                    "month": record.get("month", answer.get("month")),
-                    "income_type": record.get("income_type"),
-                    "amount": record.get("amount"),
-                }
-            )
-    return {
-        "fetched_at": snapshot.fetched_at,
-        "control_month": snapshot.control_month,
-        "rows": rows,
-        "no_income_sources": sorted(set(quiet) - {r["source"] for r in rows}),
-        "missing_sources": snapshot.missing_sources,
-        "household": snapshot.data.get("household"),
-    }

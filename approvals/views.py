@@ -1,7 +1,12 @@
-"""Caseworker pages: inbox, case page, decision, claims. Thin: every rule is in services."""
+"""Caseworker pages: inbox, case page, decision, claims.
+
+Thin: every rule is in approvals.services, every "who may" in approvals.access; what a
+process shows of its own comes from its declaration (approvals.registry).
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -10,10 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from . import adjustments, rules, selectors, services
-from . import inbox as inbox_services
+from . import access, adjustments, rules, selectors, services
 from .forms import DecisionForm, InboxFilterForm, ReassignForm
-from .models import ApprovalRequest, Case, Decision, Letter, Material
+from .models import ApprovalRequest, Case, Decision, Document, Material
+from .registry import registry
+from .services import assignment
+from .services.signing import decision_type_of
 
 # Requests a caseworker can still act on from the case page.
 ACTIVE_STATUSES = (ApprovalRequest.Status.OPEN, ApprovalRequest.Status.AWAITING_SECOND)
@@ -22,7 +29,7 @@ ACTIVE_STATUSES = (ApprovalRequest.Status.OPEN, ApprovalRequest.Status.AWAITING_
 def _case_for(user, case_id: int) -> Case:
     """The case if the user's grants cover it; otherwise 404, exactly like a missing case."""
     case = Case.objects.select_related("unit").filter(pk=case_id).first()
-    if case is None or not services.holds_object_perm(user=user, codename="view_case", obj=case):
+    if case is None or not access.may_view_case(user=user, case=case):
         raise Http404
     return case
 
@@ -56,15 +63,23 @@ def inbox(request):
             "form": form,
             "filters": filters,
             "process_names": dict(processes),
+            "summary_templates": {
+                p.slug: p.templates.inbox_summary for p in registry.all() if p.templates.inbox_summary
+            },
             "today": today,
         },
     )
 
 
-def _changeable_lines(approval: ApprovalRequest) -> list[dict]:
-    """The proposal's lines the signer may change, for the decision form."""
-    return adjustments.adjustable_lines(
-        process=approval.case.process, calculation=approval.material.calculation
+def _decision_form(approval: ApprovalRequest, *args, **kwargs) -> DecisionForm:
+    """The decision form for a request: the declared outcomes, the lines the signer may change."""
+    return DecisionForm(
+        *args,
+        decision_type=decision_type_of(approval),
+        lines=adjustments.adjustable_lines(
+            process=approval.case.process, proposal=approval.material.proposal
+        ),
+        **kwargs,
     )
 
 
@@ -81,15 +96,15 @@ def _case_page(request, case: Case, *, form: DecisionForm | None = None, status:
     material = case.materials.defer("html", "pdf").order_by("-version").first()
     decisions = list(
         Decision.objects.filter(request__case=case)
-        .select_related("letter", "cosignature")
-        .defer("letter__pdf")
+        .select_related("cosignature")
+        .prefetch_related(Prefetch("documents", Document.objects.defer("pdf")))
         .order_by("signed_at")
     )
-    may_work = active is not None and inbox_services.may_work_on(user=user, request=active)
-    leader = active is not None and inbox_services.is_team_leader_of(user=user, request=active)
+    may_work = active is not None and access.may_work_on(user=user, request=active)
+    leader = active is not None and access.is_team_leader_of(user=user, request=active)
     first_decision = None
     can_sign = False
-    if active is not None and may_work:
+    if active is not None and may_work and active.kind == ApprovalRequest.Kind.DECISION:
         if active.status == ApprovalRequest.Status.AWAITING_SECOND:
             first_decision = next((d for d in decisions if d.request_id == active.pk), None)
             can_sign = first_decision is not None and user.pk not in (
@@ -105,20 +120,23 @@ def _case_page(request, case: Case, *, form: DecisionForm | None = None, status:
         if first_decision is not None:
             initial.update(
                 outcome=first_decision.outcome,
-                amount=first_decision.amount,
+                amount=first_decision.authority_amount,
                 motivation=first_decision.motivation,
             )
-        form = DecisionForm(initial=initial, lines=_changeable_lines(active))
+        form = _decision_form(active, initial=initial)
         if first_decision is not None:
             form.initial.update(form.line_initial(first_decision.adjustments))
     open_claim = active is not None and active.status == ApprovalRequest.Status.OPEN
+    process = selectors.process_for(case=case)
+    panel_context = process.hook("case_panel_context") if process else None
     context = {
         "case": case,
-        "process": selectors.process_for(case=case),
+        "process": process,
         "material": material,
-        "sections": selectors.material_sections(material=material) if material else None,
+        "panel": panel_context(case=case, material=material) if panel_context else {},
+        "documents": case.documents.defer("pdf").order_by("pk"),
         "active": active,
-        "overdue": active is not None and inbox_services.request_is_overdue(active),
+        "overdue": active is not None and assignment.request_is_overdue(active),
         "form": form if can_sign else None,
         "first_decision": first_decision,
         "can_claim": open_claim and may_work and active.assigned_to_id is None,
@@ -127,15 +145,13 @@ def _case_page(request, case: Case, *, form: DecisionForm | None = None, status:
         and (leader or (may_work and active.assigned_to_id == user.pk)),
         "reassign_form": (
             ReassignForm(
-                colleagues=inbox_services.colleagues_for(request=active),
+                colleagues=access.colleagues_for(request=active),
                 initial={"assignee": active.assigned_to_id},
             )
             if open_claim and leader
             else None
         ),
         "decisions": decisions,
-        "previous_decision": selectors.decision_previous_for_applicant(case=case),
-        "register": selectors.register_overview(case=case),
         "supplements": case.supplements.order_by("received_at", "pk"),
         "events": selectors.case_history(case=case),
     }
@@ -173,13 +189,15 @@ def material_pdf(request, material_id: int):
 
 
 @login_required
-def letter_pdf(request, letter_id: int):
-    letter = get_object_or_404(Letter.objects.select_related("case"), pk=letter_id)
-    # Auditors download letters from their own pages (approvals.audit_views).
-    _case_for(request.user, letter.case_id)
-    services.case_access_record(user=request.user, case=letter.case, what="letter_pdf")
-    response = HttpResponse(bytes(letter.pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="beslut-{letter.case_id}.pdf"'
+def document_pdf(request, document_id: int):
+    document = get_object_or_404(Document.objects.select_related("case"), pk=document_id)
+    # Auditors download documents from their own pages (approvals.audit_views).
+    _case_for(request.user, document.case_id)
+    services.case_access_record(user=request.user, case=document.case, what="document_pdf")
+    response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="{document.kind}-{document.case_id}-{document.pk}.pdf"'
+    )
     return response
 
 
@@ -193,7 +211,10 @@ def decision_submit(request, request_id: int):
         pk=request_id,
     )
     case = _case_for(request.user, approval.case_id)
-    form = DecisionForm(request.POST, lines=_changeable_lines(approval))
+    # Only a decision request has a decision form; an exception is settled elsewhere.
+    if approval.kind != ApprovalRequest.Kind.DECISION:
+        raise Http404
+    form = _decision_form(approval, request.POST)
     if not form.is_valid():
         # Shown again with each error next to its field (and summarised at the top).
         return _case_page(request, case, form=form, status=400)
@@ -205,7 +226,7 @@ def decision_submit(request, request_id: int):
             outcome=data["outcome"],
             motivation=data["motivation"] or "",
             shown_material_sha256=data["material_sha256"],
-            amount=data["amount"] if data["outcome"] == "partly_approved" else None,
+            amount=form.typed_amount(),
             adjustments=form.adjustments() or None,
         )
     except services.GateRefused as exc:
@@ -242,7 +263,7 @@ def _inbox_action(request, request_id: int, action, success: str):
     case = _case_for(request.user, approval.case_id)
     try:
         action(approval)
-    except inbox_services.InboxError as exc:
+    except assignment.InboxError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, success)
@@ -261,7 +282,7 @@ def request_claim(request, request_id: int | None = None):
     return _inbox_action(
         request,
         request_id,
-        lambda a: inbox_services.request_claim(request_id=a.pk, user=request.user),
+        lambda a: assignment.request_claim(request_id=a.pk, user=request.user),
         _("The case is yours. Nobody else can sign it until you release it."),
     )
 
@@ -272,7 +293,7 @@ def request_unclaim(request, request_id: int):
     return _inbox_action(
         request,
         request_id,
-        lambda a: inbox_services.request_unclaim(request_id=a.pk, user=request.user),
+        lambda a: assignment.request_unclaim(request_id=a.pk, user=request.user),
         _("The case is back in the unit's queue."),
     )
 
@@ -282,14 +303,14 @@ def request_unclaim(request, request_id: int):
 def request_reassign(request, request_id: int):
     approval = get_object_or_404(ApprovalRequest, pk=request_id)
     case = _case_for(request.user, approval.case_id)
-    form = ReassignForm(request.POST, colleagues=inbox_services.colleagues_for(request=approval))
+    form = ReassignForm(request.POST, colleagues=access.colleagues_for(request=approval))
     if not form.is_valid():
         messages.error(request, _("Choose a colleague from the list."))
         return _back(request, case)
     return _inbox_action(
         request,
         request_id,
-        lambda a: inbox_services.request_reassign(
+        lambda a: assignment.request_reassign(
             request_id=a.pk, user=request.user, assignee=form.assignee_user()
         ),
         _("The case was reassigned."),

@@ -1,32 +1,55 @@
-"""Serve every process flow as a deployment (one runner process for all of them).
+"""Serve every registered process's flow as a deployment (one runner process for all of them).
 
 Run with the project root as working directory:  python -m flows.serve
 `manage.py run_demo` starts it with the demo's Prefect settings; started by hand,
 Prefect's home and result storage still default to the project's state folder,
-never to the user's home directory.
+never to the user's home directory. The processes come from the registry.
 """
 
+import importlib
 import os
 from pathlib import Path
 
-_STATE = Path(
-    os.environ.get("ROBOTFABRIK_STATE_DIR", Path(__file__).resolve().parent.parent / "state")
-)
-os.environ.setdefault("PREFECT_HOME", str(_STATE / "prefect"))
-os.environ.setdefault("PREFECT_LOCAL_STORAGE_PATH", str(_STATE / "prefect" / "storage"))
-os.environ.setdefault("PREFECT_RESULTS_PERSIST_BY_DEFAULT", "true")
 
-from prefect import serve  # noqa: E402  (after the environment above)
+def _prefect_defaults() -> None:
+    state = Path(
+        os.environ.get("ROBOTFABRIK_STATE_DIR", Path(__file__).resolve().parent.parent / "state")
+    )
+    os.environ.setdefault("PREFECT_HOME", str(state / "prefect"))
+    os.environ.setdefault("PREFECT_LOCAL_STORAGE_PATH", str(state / "prefect" / "storage"))
+    os.environ.setdefault("PREFECT_RESULTS_PERSIST_BY_DEFAULT", "true")
 
-from flows.ekonomiskt_bistand import ekonomiskt_bistand  # noqa: E402
 
-FLOWS = [ekonomiskt_bistand]
+def registered_flows() -> list:
+    """The Prefect flow of every registered process (imported here, never in the web app)."""
+    from flows.django_setup import setup
+
+    setup()
+    from approvals.registry import registry
+
+    flows = []
+    for spec in registry.all():
+        module, _, attribute = spec.flow.partition(":")
+        flows.append((spec, getattr(importlib.import_module(module), attribute)))
+    return flows
+
+
+def deployments() -> list:
+    from prefect.schedules import Cron
+
+    result = []
+    for spec, flow in registered_flows():
+        schedules = [Cron(spec.schedule_cron, timezone="Europe/Stockholm")] if spec.schedule_cron else None
+        result.append(flow.to_deployment(name=spec.slug, schedules=schedules))
+    return result
 
 
 def main() -> None:
+    _prefect_defaults()
+    from prefect import serve
+
     limit = int(os.environ.get("ROBOTFABRIK_RUNNER_LIMIT", "4"))
-    deployments = [f.to_deployment(name=f.name) for f in FLOWS]
-    serve(*deployments, limit=limit, print_starting_message=True)
+    serve(*deployments(), limit=limit, print_starting_message=True)
 
 
 if __name__ == "__main__":

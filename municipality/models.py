@@ -22,6 +22,8 @@ class Unit(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # Held by process owners and operators: the robot catalogue and its health.
+        permissions = [("view_operations", "Can see the robot catalogue and health")]
 
     def __str__(self) -> str:
         return self.name
@@ -244,31 +246,6 @@ class ApiToken(models.Model):
     @staticmethod
     def generate() -> str:
         return "rf_" + secrets.token_urlsafe(32)
-
-
-class Process(models.Model):
-    """A municipal process run by a robot: the catalogue entry operators see.
-
-    Names the unit that handles it, the decision type in the delegation order, and
-    whether its decisions are an exercise of public authority (myndighetsutövning),
-    in which case every decision needs a human signature.
-    """
-
-    slug = models.SlugField(max_length=60, unique=True)
-    name = models.CharField(max_length=200)
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="processes")
-    decision_type = models.CharField(max_length=80)
-    public_authority = models.BooleanField(default=True)
-    due_working_days = models.PositiveSmallIntegerField(default=5)
-    minutes_saved_per_case = models.PositiveSmallIntegerField(default=20)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name_plural = "processes"
-        permissions = [("view_operations", "Can see the robot catalogue and health")]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 def unit_group_name(unit: Unit) -> str:

@@ -120,17 +120,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 APPLICATION_MAX_BYTES = int(os.environ.get("APPLICATION_MAX_BYTES", str(256 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(APPLICATION_MAX_BYTES * 2, 2621440)
 
-# Prefect: the web app reaches Prefect only through approvals.prefect_gateway.
-PREFECT_DEPLOYMENTS = {
-    "ekonomiskt-bistand": "ekonomiskt-bistand/ekonomiskt-bistand",
-}
-# Per process, the module that lets a caseworker change single lines of the proposal when
-# deciding: it provides adjustable_lines(*, calculation) and apply_adjustments(*,
-# calculation, adjustments), the latter raising ValueError with a `code`. Resolved lazily
-# by approvals.adjustments; a process without an entry takes no line changes.
-DECISION_ADJUSTERS = {
-    "ekonomiskt-bistand": "flows.bistand.calculation",
-}
+# Prefect: the web app reaches Prefect only through approvals.prefect_gateway; each
+# process's deployment and hooks come from its declaration (approvals.registry).
 # When false, intake stores the case and leaves the flow start to the outbox worker
 # (used by tests that do not run Prefect).
 PREFECT_START_ON_COMMIT = os.environ.get("PREFECT_START_ON_COMMIT", "1") == "1"

@@ -35,12 +35,131 @@ TINY_PDF = (
 @pytest.fixture
 def fast_pdf(monkeypatch):
     """Skip WeasyPrint for material and letter PDFs; the HTML, its hash and the gate are real."""
-    monkeypatch.setattr("approvals.services.html_to_pdf", lambda html: TINY_PDF)
+    monkeypatch.setattr("approvals.services.robot.html_to_pdf", lambda html: TINY_PDF)
+    monkeypatch.setattr("approvals.services.documents.html_to_pdf", lambda html: TINY_PDF)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The demo organisation, built once per test database (each test rolls back to it).
+
+    Transactional tests empty the tables when they end; pytest-django runs them after
+    the others, and the `org` fixture builds the organisation again for them.
+    """
+    with django_db_blocker.unblock():
+        demo_organisation_load()
+
+
+def _org_from_database() -> dict:
+    """The demo organisation's dict, its users read fresh (tests may change them)."""
+    from django.contrib.auth.models import User
+
+    from approvals.registry import registry
+    from municipality.models import Unit
+
+    units = {u.code: u for u in Unit.objects.filter(code__in=[p.unit_code for p in registry.all()])}
+    org = {
+        "users": {u.username: u for u in User.objects.all()},
+        "units": {p.slug: units[p.unit_code] for p in registry.all() if p.unit_code in units},
+        "token": DEMO_INTEGRATION_TOKEN,
+    }
+    org["unit"] = next(iter(org["units"].values()), None)
+    return org
 
 
 @pytest.fixture
-def org(db):
-    return demo_organisation_load()
+def org(request, db):
+    """The demo organisation (built once per session; again for transactional tests)."""
+    from django.contrib.auth.models import User
+
+    if not User.objects.filter(username="anna").exists():
+        return demo_organisation_load()
+    return _org_from_database()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _core_process_templates():
+    """The test-only process's templates (tests/core_process) are found like a package's."""
+    from django.test.utils import override_settings
+
+    from tests.core_process.process import TEMPLATE_DIR
+
+    engine = {**django_settings.TEMPLATES[0]}
+    engine["DIRS"] = [*engine["DIRS"], TEMPLATE_DIR]
+    override = override_settings(TEMPLATES=[engine])
+    override.enable()
+    yield
+    override.disable()
+
+
+@pytest.fixture
+def register_process():
+    """Register a process declaration for one test; it is removed again afterwards."""
+    from approvals.registry import registry
+
+    added = []
+
+    def register(spec):
+        registry.register(spec)
+        added.append(spec.slug)
+        return spec
+
+    yield register
+    for slug in added:
+        registry.unregister(slug)
+
+
+@pytest.fixture
+def core_org(db, register_process):
+    """The test-only process registered, with its unit, two delegates and an integration account.
+
+    kim: caseworker, delegation up to 10 000; lo: team leader, no limit; core-system:
+    integration account (token CORE_TOKEN).
+    """
+    from datetime import date
+
+    from django.contrib.auth.models import Group, User
+
+    from municipality.models import ApiToken, Delegation, Staff, Unit, unit_group_name
+    from tests.core_process.process import DECISION_TYPE, SPEC, UNIT
+
+    register_process(SPEC)
+    unit = Unit.objects.create(code=UNIT, name="Testenheten", committee="Testnämnden")
+    group = Group.objects.create(name=unit_group_name(unit))
+    users = {}
+    for username, kind, role in (
+        ("kim", Staff.Kind.HUMAN, Staff.Role.CASEWORKER),
+        ("lo", Staff.Kind.HUMAN, Staff.Role.TEAM_LEADER),
+        ("core-system", Staff.Kind.INTEGRATION, Staff.Role.SYSTEM),
+    ):
+        user = User.objects.create_user(username, first_name=username.title(), password="x")
+        Staff.objects.create(user=user, unit=unit, kind=kind, role=role, title=role)
+        if kind == Staff.Kind.HUMAN:
+            user.groups.add(group)
+        users[username] = user
+    Delegation.objects.create(
+        unit=unit,
+        decision_type=DECISION_TYPE,
+        role=Staff.Role.CASEWORKER,
+        max_amount=10_000,
+        valid_from=date(2026, 1, 1),
+        reference="TN 1.1",
+    )
+    Delegation.objects.create(
+        unit=unit,
+        decision_type=DECISION_TYPE,
+        role=Staff.Role.TEAM_LEADER,
+        max_amount=None,
+        valid_from=date(2026, 1, 1),
+        reference="TN 1.2",
+    )
+    ApiToken.objects.create(
+        user=users["core-system"], name="core", token_sha256=ApiToken.hash(CORE_TOKEN)
+    )
+    return {"unit": unit, "users": users, "spec": SPEC, "token": CORE_TOKEN}
+
+
+CORE_TOKEN = "rf_core_test_token"
 
 
 @pytest.fixture
@@ -69,7 +188,7 @@ def api_post(client, token):
 
 def receive(org, application: dict):
     from approvals import services
-    from approvals.schemas import ApplicationV1
+    from flows.ekonomiskt_bistand.schemas import ApplicationV1
 
     validated = ApplicationV1.model_validate(application).model_dump(mode="json")
     case, _ = services.application_receive(
@@ -81,7 +200,7 @@ def receive(org, application: dict):
 def compile_case(case):
     """Run the robot steps up to the gate, in-process, as the flow's tasks would."""
     from approvals.models import ApprovalRequest
-    from flows.bistand import service
+    from flows.ekonomiskt_bistand import steps as service
 
     service.case_started(case_id=case.pk, flow_run_id="00000000-0000-0000-0000-000000000000")
     service.register_gather(case_id=case.pk, flow_run_id="test")

@@ -6,7 +6,7 @@ carries it out (`carry_out`). Modules with other defaults pass them explicitly.
 """
 
 from approvals import services
-from flows.bistand import service
+from flows.ekonomiskt_bistand import steps as service
 
 # The flow run that compile_case (tests/conftest.py) starts every case under.
 FLOW_RUN_ID = "00000000-0000-0000-0000-000000000000"

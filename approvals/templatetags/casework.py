@@ -21,7 +21,9 @@ CASE_STATUS = {
     "processing": _("Robot working"),
     "awaiting_decision": _("Waiting for decision"),
     "returned": _("Returned for completion"),
+    "awaiting_person": _("Waiting for a person"),
     "decided": _("Decided"),
+    "completed": _("Completed by the robot"),
     "failed": _("Stopped"),
 }
 REQUEST_STATUS = {
@@ -30,11 +32,18 @@ REQUEST_STATUS = {
     "decided": _("Decided"),
     "superseded": _("Superseded"),
 }
+# The core's own outcomes; each process's others come from its declaration.
 OUTCOME = {
     "approved": _("Approved"),
-    "partly_approved": _("Partly approved"),
-    "refused": _("Refused"),
     "returned": _("Returned for completion"),
+}
+DOCUMENT_KIND = {
+    "decision_letter": _("Decision letter"),
+    "completion_request": _("Request for completion"),
+    "certificate": _("Certificate"),
+    "notice": _("Notice"),
+    "roster": _("Roster"),
+    "report": _("Report"),
 }
 ORIGIN = {
     "norm": _("National norm"),
@@ -43,32 +52,19 @@ ORIGIN = {
     "robot": _("Robot"),
 }
 SEVERITY = {"warning": _("Warning"), "info": _("Information")}
-SECTION = {"riksnorm": _("National norm"), "costs": _("Costs"), "incomes": _("Incomes")}
-INCOME_TYPE = {
-    "salary_net": _("Salary (net)"),
-    "housing_allowance": _("Housing allowance"),
-    "child_allowance": _("Child allowance"),
-    "large_family_supplement": _("Large family supplement"),
-    "maintenance_support": _("Maintenance support"),
-    "sickness_benefit": _("Sickness benefit"),
-    "parental_benefit": _("Parental benefit"),
-    "activity_support": _("Activity support"),
-    "unemployment_benefit": _("Unemployment benefit"),
-    "pension": _("Pension"),
-    "student_aid": _("Student aid"),
-    "other": _("Other income"),
-}
 EVENT = {
     Kind.APPLICATION_RECEIVED: _("Application received"),
     Kind.SUPPLEMENT_RECEIVED: _("Supplement received"),
-    Kind.FLOW_START_REQUESTED: _("Robot start requested"),
+    Kind.FLOW_START_FAILED: _("Robot start failed (will be retried)"),
+    Kind.LEGACY_FLOW_START_REQUESTED: _("Robot start requested"),
     Kind.FLOW_STARTED: _("Robot started"),
     Kind.ROBOT_STEP: _("Robot step"),
     Kind.MATERIAL_COMPILED: _("Decision material compiled"),
     Kind.REQUEST_OPENED: _("Waiting for decision"),
     Kind.CASE_VIEWED: _("Case page opened"),
     Kind.MATERIAL_VIEWED: _("Decision material opened"),
-    Kind.LETTER_VIEWED: _("Decision letter opened"),
+    Kind.DOCUMENT_VIEWED: _("Document opened"),
+    Kind.LEGACY_LETTER_VIEWED: _("Decision letter opened"),
     Kind.DECISION_SIGNED: _("Decision signed"),
     Kind.DECISION_REFUSED: _("Signature refused"),
     Kind.RESUME_DELIVERED: _("Decision handed to the robot"),
@@ -76,14 +72,18 @@ EVENT = {
     Kind.RESUME_VERIFIED: _("Decision verified by the robot"),
     Kind.RESUME_REJECTED: _("Robot rejected an unverified decision"),
     Kind.DECISION_EXECUTED: _("Decision carried out"),
-    Kind.LETTER_CREATED: _("Decision letter created"),
+    Kind.DOCUMENT_CREATED: _("Document created"),
+    Kind.LEGACY_LETTER_CREATED: _("Decision letter created"),
+    Kind.CASE_COMPLETED_BY_ROBOT: _("Completed by the robot"),
+    Kind.EXCEPTION_OPENED: _("Exception waiting for a person"),
+    Kind.EXCEPTION_SETTLED: _("Exception settled"),
     Kind.CASE_RETURNED: _("Returned for completion"),
-    "decision.cosigned": _("Second signature recorded"),
-    "request.claimed": _("Case claimed"),
-    "request.unclaimed": _("Case released to the queue"),
-    "request.reassigned": _("Case reassigned"),
-    "request.escalated": _("Overdue, escalated to team leader"),
-    "notice.sent": _("E-mail notification sent"),
+    Kind.DECISION_COSIGNED: _("Second signature recorded"),
+    Kind.REQUEST_CLAIMED: _("Case claimed"),
+    Kind.REQUEST_UNCLAIMED: _("Case released to the queue"),
+    Kind.REQUEST_REASSIGNED: _("Case reassigned"),
+    Kind.REQUEST_ESCALATED: _("Overdue, escalated to team leader"),
+    Kind.NOTICE_SENT: _("E-mail notification sent"),
 }
 
 
@@ -115,7 +115,22 @@ def request_status(value) -> str:
 
 @register.filter
 def outcome(value) -> str:
-    return _label(OUTCOME, value)
+    """An outcome's label: the core's own, else the one a process declares for it."""
+    if value in OUTCOME:
+        return OUTCOME[value]
+    from approvals.registry import registry
+
+    for spec in registry.all():
+        for decision_type in spec.decision_types:
+            declared = decision_type.outcome(value)
+            if declared is not None:
+                return declared.label
+    return value or ""
+
+
+@register.filter
+def document_kind(value) -> str:
+    return _label(DOCUMENT_KIND, value)
 
 
 @register.filter
@@ -126,16 +141,6 @@ def origin(value) -> str:
 @register.filter
 def severity(value) -> str:
     return _label(SEVERITY, value)
-
-
-@register.filter
-def section(value) -> str:
-    return _label(SECTION, value)
-
-
-@register.filter
-def income_type(value) -> str:
-    return _label(INCOME_TYPE, value)
 
 
 @register.filter
@@ -211,22 +216,6 @@ def warnings(flags) -> int:
 @register.filter
 def get_item(mapping: dict, key):
     return mapping.get(key) if mapping else None
-
-
-# Swedish authorities keep their names in every language.
-SOURCE = {
-    "skatteverket": "Skatteverket",
-    "forsakringskassan": "Försäkringskassan",
-    "csn": "CSN",
-    "akassa": _("Unemployment insurance fund"),
-    "pensionsmyndigheten": "Pensionsmyndigheten",
-    "folkbokforing": _("Population register"),
-}
-
-
-@register.filter
-def source(value) -> str:
-    return _label(SOURCE, value)
 
 
 @register.filter

@@ -14,6 +14,7 @@ from approvals.models import (
     ApprovalRequestGroupObjectPermission,
     Case,
     CaseGroupObjectPermission,
+    CaseParty,
     Material,
 )
 from municipality.models import unit_group_name
@@ -28,7 +29,7 @@ def clone_requests(template: ApprovalRequest, n: int, *, unit=None, prefix="clon
     unit = unit or template.unit
     case0, material0 = template.case, template.material
     flags = changes.pop("flags", material0.flags)
-    period = changes.pop("period", case0.period)
+    period = changes.pop("period", case0.data["period"])
     process = changes.pop("process", case0.process)
     cases = Case.objects.bulk_create(
         [
@@ -37,12 +38,12 @@ def clone_requests(template: ApprovalRequest, n: int, *, unit=None, prefix="clon
                 external_ref=f"{prefix}-{unit.code}-{i:05d}",
                 unit=unit,
                 status=Case.Status.AWAITING_DECISION,
-                period=period,
+                data={**case0.data, "period": period},
+                decision_mode=case0.decision_mode,
+                public_authority=case0.public_authority,
                 raw_body=case0.raw_body,
-                application=case0.application,
-                application_sha256=case0.application_sha256,
-                subject_personnummer=case0.subject_personnummer,
-                household_personnummer=case0.household_personnummer,
+                payload=case0.payload,
+                payload_sha256=case0.payload_sha256,
                 received_by_id=case0.received_by_id,
             )
             for i in range(n)
@@ -57,10 +58,11 @@ def clone_requests(template: ApprovalRequest, n: int, *, unit=None, prefix="clon
                 sha256=material0.sha256,
                 pdf=material0.pdf,
                 pdf_sha256=material0.pdf_sha256,
-                calculation=material0.calculation,
+                proposal=material0.proposal,
+                summary=material0.summary,
                 flags=flags,
                 ruleset_version=material0.ruleset_version,
-                proposed_amount=material0.proposed_amount,
+                authority_amount=material0.authority_amount,
                 compiled_by=material0.compiled_by,
             )
             for case in cases
@@ -68,10 +70,16 @@ def clone_requests(template: ApprovalRequest, n: int, *, unit=None, prefix="clon
     )
     fields = {
         "decision_type": template.decision_type,
-        "proposed_amount": template.proposed_amount,
+        "authority_amount": template.authority_amount,
         "due_date": template.due_date,
         **changes,
     }
+    if "proposed_amount" in fields:
+        fields["authority_amount"] = fields.pop("proposed_amount")
+    parties = [(p.personnummer, p.role) for p in case0.parties.all()]
+    CaseParty.objects.bulk_create(
+        [CaseParty(case=case, personnummer=pnr, role=role) for case in cases for pnr, role in parties]
+    )
     requests = ApprovalRequest.objects.bulk_create(
         [
             ApprovalRequest(case=case, material=material, unit=unit, **fields)

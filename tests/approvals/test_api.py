@@ -37,7 +37,7 @@ def test_same_external_ref_with_other_content_is_conflict(org, api_post, applica
     application["costs"]["rent"] += 1
     response = api_post(URL, application)
     assert response.status_code == 409
-    assert Case.objects.get().application["costs"]["rent"] == application["costs"]["rent"] - 1
+    assert Case.objects.get().payload["costs"]["rent"] == application["costs"]["rent"] - 1
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from django.utils import timezone
 from approvals import rules, services
 from approvals.audit import Kind
 from approvals.models import AuditEvent, Cosignature, Decision, PrefectCommand
-from municipality.demo import DECISION_TYPE_BISTAND
+from flows.ekonomiskt_bistand.process import DECISION_TYPE as DECISION_TYPE_BISTAND
 from municipality.models import Delegation, SecondSignerRule, Staff
 from tests.gate_helpers import material_open, sign, verify
 
@@ -66,7 +66,7 @@ def anna(org, open_request):
 def test_lowered_cost_is_a_partial_approval_with_the_recomputed_amount(open_request, anna):
     """Rent 6 450 → 5 900: the decision is for 4 285 − 550 = 3 735 kr, changes stored."""
     decision = _sign(open_request, anna, adjustments=[RENT_DOWN])
-    assert (decision.outcome, decision.amount) == ("partly_approved", 3735)
+    assert (decision.outcome, decision.authority_amount) == ("partly_approved", 3735)
     assert decision.followed_proposal is False
     assert decision.adjustments == [
         {
@@ -94,7 +94,7 @@ def test_signed_event_carries_the_changes(open_request, anna):
 def test_the_computed_amount_may_also_be_given(open_request, anna):
     """Giving exactly the recomputed amount is the same decision."""
     decision = _sign(open_request, anna, amount=3735, adjustments=[RENT_DOWN])
-    assert decision.amount == 3735
+    assert decision.authority_amount == 3735
 
 
 def test_changes_only_in_the_applicants_favour_are_an_approval(open_request, anna):
@@ -102,7 +102,7 @@ def test_changes_only_in_the_applicants_favour_are_an_approval(open_request, ann
     decision = _sign(
         open_request, anna, outcome="approved", motivation="", adjustments=[ELECTRICITY_UP]
     )
-    assert (decision.outcome, decision.amount, decision.followed_proposal) == (
+    assert (decision.outcome, decision.authority_amount, decision.followed_proposal) == (
         "approved",
         4365,
         False,
@@ -113,7 +113,7 @@ def test_mixed_changes_are_a_partial_approval_even_above_the_proposal(open_reque
     """Rent −550 and housing allowance −850: 4 285 − 550 + 850 = 4 585 kr, still partly
     approved, because the rent decision goes against the applicant."""
     decision = _sign(open_request, anna, adjustments=[RENT_DOWN, HOUSING_DOWN])
-    assert (decision.outcome, decision.amount) == ("partly_approved", 4585)
+    assert (decision.outcome, decision.authority_amount) == ("partly_approved", 4585)
     assert [c["favours_applicant"] for c in decision.adjustments] == [False, True]
 
 
@@ -131,7 +131,7 @@ def test_delegation_must_cover_the_recomputed_amount(open_request, org, anna):
     maria = org["users"]["maria"]
     material_open(maria, open_request)
     decision = _sign(open_request, maria, outcome="approved", adjustments=[rent_up])
-    assert decision.amount == 17835
+    assert decision.authority_amount == 17835
 
 
 # --- refused, nothing written ----------------------------------------------------------
@@ -197,9 +197,14 @@ def test_unusable_changes_are_refused(open_request, anna, adjustments):
     _refused(open_request, anna, rules.DECISION_ADJUSTMENT_INVALID, adjustments=adjustments)
 
 
-def test_a_process_without_line_rules_takes_no_changes(open_request, anna, settings):
+def test_a_process_without_line_rules_takes_no_changes(open_request, anna, monkeypatch):
     """Without an adjuster for the process, changed lines are refused."""
-    settings.DECISION_ADJUSTERS = {}
+    import dataclasses
+
+    from approvals.registry import registry
+
+    spec = registry["ekonomiskt-bistand"]
+    monkeypatch.setitem(registry._processes, spec.slug, dataclasses.replace(spec, hooks=None))
     _refused(open_request, anna, rules.DECISION_ADJUSTMENT_INVALID, adjustments=[RENT_DOWN])
 
 
@@ -282,7 +287,7 @@ def _row(request, user, **changes):
     fields = {
         "request": request,
         "outcome": "partly_approved",
-        "amount": 3735,
+        "authority_amount": 3735,
         "motivation": "x",
         "signer": user,
         "signer_name": "Anna Lind",
@@ -301,7 +306,7 @@ def _row(request, user, **changes):
 
 @pytest.mark.parametrize(
     "changes",
-    [{"outcome": "refused", "amount": 0}, {"outcome": "approved", "followed_proposal": True}],
+    [{"outcome": "refused", "authority_amount": 0}, {"outcome": "approved", "followed_proposal": True}],
     ids=["changes-in-a-refusal", "changes-yet-as-proposed"],
 )
 def test_database_refuses_changes_that_make_no_sense(open_request, org, changes):

@@ -17,13 +17,14 @@ from approvals import rules, services
 from approvals.models import (
     ApprovalRequest,
     AuditEvent,
+    CaseParty,
     Cosignature,
     Decision,
     Material,
     PrefectCommand,
 )
+from flows.ekonomiskt_bistand.process import DECISION_TYPE as DECISION_TYPE_BISTAND
 from municipality import services as delegation_services
-from municipality.demo import DECISION_TYPE_BISTAND
 from municipality.models import Delegation, SecondSignerRule, Staff, Substitution, Unit
 from tests.gate_helpers import material_open, sign
 
@@ -99,7 +100,7 @@ def test_caseworker_with_delegation_signs_after_opening_material(open_request, o
     decision = sign(open_request, anna)
     assert decision.signer == anna
     assert decision.material_sha256 == open_request.material.sha256
-    assert decision.amount == open_request.proposed_amount
+    assert decision.authority_amount == open_request.authority_amount
     assert decision.delegation == _caseworker_line(org)
     assert decision.on_behalf_of is None and not decision.cosignature_required
     command = PrefectCommand.objects.get(kind="resume")
@@ -173,9 +174,9 @@ def test_newer_material_version_makes_the_shown_one_stale(open_request, org):
         sha256="b" * 64,
         pdf=b"",
         pdf_sha256="c" * 64,
-        calculation=old.calculation,
+        proposal=old.proposal,
         ruleset_version=old.ruleset_version,
-        proposed_amount=old.proposed_amount,
+        authority_amount=old.authority_amount,
         compiled_by="test",
     )
     _refused(open_request, anna, rules.DECISION_MATERIAL_STALE)
@@ -329,7 +330,7 @@ def test_person_who_prepared_the_material_cannot_sign(open_request, org):
 def test_applicant_cannot_decide_own_case(open_request, org):
     """Conflict of interest: a signer whose personnummer is the applicant's is refused."""
     anna = org["users"]["anna"]
-    Staff.objects.filter(user=anna).update(personnummer=open_request.case.household_personnummer[0])
+    Staff.objects.filter(user=anna).update(personnummer=open_request.case.applicant_personnummer)
     anna.refresh_from_db()
     material_open(anna, open_request)
     _refused(open_request, anna, rules.DECISION_SIGNER_CONFLICT_OF_INTEREST)
@@ -340,8 +341,7 @@ def test_household_member_cannot_decide_the_case(open_request, org):
     """Conflict of interest: a member of the applicant's household is refused too."""
     anna = org["users"]["anna"]
     case = open_request.case
-    case.household_personnummer = [*case.household_personnummer, "198507099805"]
-    case.save(update_fields=["household_personnummer"])
+    CaseParty.objects.create(case=case, personnummer="198507099805", role="other_adult")
     Staff.objects.filter(user=anna).update(personnummer="198507099805")
     anna.refresh_from_db()
     material_open(anna, open_request)
@@ -406,7 +406,7 @@ def test_signed_event_carries_review_evidence(open_request, org):
     assert event.data["followed_proposal"] is False
     assert decision.followed_proposal is False
     assert event.data["motivation"] == "Rent cap."
-    assert event.data["proposed_amount"] == open_request.proposed_amount
+    assert event.data["proposed_amount"] == open_request.authority_amount
     assert event.data["seconds_from_open_to_sign"] >= 0
     assert event.data["material_opened_at"] == decision.material_opened_at.isoformat()
 
@@ -543,7 +543,7 @@ def test_rule_without_amount_applies_to_every_decision_of_the_type(open_request,
 @pytest.mark.django_db
 def test_below_threshold_no_second_signature(open_request, org):
     """At or below the rule's amount the decision is complete at once."""
-    _second_signer_rule(org, above_amount=open_request.proposed_amount)
+    _second_signer_rule(org, above_amount=open_request.authority_amount)
     decision = _first_signature(open_request, org["users"]["anna"])
     assert not decision.cosignature_required
     assert open_request.status == ApprovalRequest.Status.DECIDED
@@ -670,7 +670,7 @@ def test_second_signer_with_conflict_of_interest_is_refused(open_request, org):
     _second_signer_rule(org, above_amount=None)
     _first_signature(open_request, org["users"]["anna"])
     erik = org["users"]["erik"]
-    Staff.objects.filter(user=erik).update(personnummer=open_request.case.household_personnummer[0])
+    Staff.objects.filter(user=erik).update(personnummer=open_request.case.applicant_personnummer)
     erik.refresh_from_db()
     material_open(erik, open_request)
     _refused(open_request, erik, rules.DECISION_SIGNER_CONFLICT_OF_INTEREST)
@@ -707,7 +707,7 @@ def _decision_fields(request, user, **changes):
     fields = {
         "request": request,
         "outcome": "approved",
-        "amount": request.proposed_amount,
+        "authority_amount": request.authority_amount,
         "motivation": "",
         "signer": user,
         "signer_name": "Anna Lind",
@@ -739,9 +739,9 @@ def _integrity_error(create):
         {"material_opened_at": None},
         {"material_opened_at": timezone.now() + timedelta(hours=1)},
         {"outcome": "rubber-stamped"},
-        {"outcome": "refused", "amount": 0, "motivation": ""},
+        {"outcome": "refused", "authority_amount": 0, "motivation": ""},
         {"outcome": "approved", "delegation": None},
-        {"outcome": "approved", "amount": None},
+        {"outcome": "approved", "authority_amount": None},
         {"on_behalf_of_self": True},
         {"on_behalf_of_without_substitution": True},
     ],
@@ -779,7 +779,7 @@ def test_database_refuses_an_incomplete_decision(open_request, org, changes):
 def test_database_refuses_a_raw_insert_without_signer(open_request, org):
     """A plain SQL insert that leaves out signer, time and hash fails in the database."""
     sql = (
-        "INSERT INTO approvals_decision (request_id, outcome, amount, motivation, signer_name, "
+        "INSERT INTO approvals_decision (request_id, outcome, authority_amount, motivation, signer_name, "
         "signer_title, material_id, material_sha256, followed_proposal, cosignature_required) "
         "VALUES (%s, 'returned', NULL, 'x', 'n', 't', %s, %s, false, false)"
     )
@@ -850,7 +850,7 @@ def test_database_refuses_a_second_pending_request_for_a_case(open_request, org)
             material=open_request.material,
             unit=open_request.unit,
             decision_type=open_request.decision_type,
-            proposed_amount=1,
+            authority_amount=1,
         )
     )
 

@@ -29,6 +29,6 @@ def test_caseworker_without_own_delegation_cannot_return(open_request, org):
 def test_return_records_the_delegation_and_passes_the_recheck(open_request, org):
     """A delegate's return names the line it was made under, and the flow's re-check accepts it."""
     decision = _return(open_request, org["users"]["anna"])
-    assert decision.delegation is not None and decision.amount is None
+    assert decision.delegation is not None and decision.authority_amount is None
     verified = verify(decision)
     assert verified.outcome == "returned"

@@ -7,8 +7,10 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.core.management import CommandError, call_command
 
-from approvals import inbox, rules, services
+from approvals import notifications, rules, services
+from approvals.audit import Kind
 from approvals.models import AuditEvent, Decision, Notice, PrefectCommand
+from approvals.services import assignment
 from municipality.models import Staff
 from tests.gate_helpers import decide, material_open, sign
 
@@ -25,7 +27,7 @@ def _events(kind):
 
 def _refused(code, action, **kwargs):
     events, notices = AuditEvent.objects.count(), Notice.objects.count()
-    with pytest.raises(inbox.InboxError) as exc:
+    with pytest.raises(assignment.InboxError) as exc:
         action(**kwargs)
     assert exc.value.code == code
     assert AuditEvent.objects.count() == events
@@ -38,9 +40,9 @@ def _refused(code, action, **kwargs):
 @pytest.mark.django_db
 def test_caseworker_claims_an_unassigned_request(open_request, people):
     """A caseworker of the unit claims a request; the claim is on the case's trail."""
-    claimed = inbox.request_claim(request_id=open_request.pk, user=people["anna"])
+    claimed = assignment.request_claim(request_id=open_request.pk, user=people["anna"])
     assert claimed.assigned_to == people["anna"]
-    event = _events(inbox.REQUEST_CLAIMED).get()
+    event = _events(Kind.REQUEST_CLAIMED).get()
     assert event.actor == people["anna"] and event.case == open_request.case
     assert event.data == {"request": open_request.pk, "to": "anna"}
 
@@ -48,18 +50,18 @@ def test_caseworker_claims_an_unassigned_request(open_request, people):
 @pytest.mark.django_db
 def test_claiming_ones_own_request_again_changes_nothing(open_request, people):
     """A second claim by the holder writes nothing."""
-    inbox.request_claim(request_id=open_request.pk, user=people["anna"])
-    inbox.request_claim(request_id=open_request.pk, user=people["anna"])
-    assert _events(inbox.REQUEST_CLAIMED).count() == 1
+    assignment.request_claim(request_id=open_request.pk, user=people["anna"])
+    assignment.request_claim(request_id=open_request.pk, user=people["anna"])
+    assert _events(Kind.REQUEST_CLAIMED).count() == 1
 
 
 @pytest.mark.django_db
 def test_a_claimed_request_cannot_be_claimed_by_another(open_request, people):
     """Erik cannot take a request Anna holds."""
-    inbox.request_claim(request_id=open_request.pk, user=people["anna"])
+    assignment.request_claim(request_id=open_request.pk, user=people["anna"])
     _refused(
-        inbox.INBOX_CLAIMED_BY_OTHER,
-        inbox.request_claim,
+        assignment.INBOX_CLAIMED_BY_OTHER,
+        assignment.request_claim,
         request_id=open_request.pk,
         user=people["erik"],
     )
@@ -70,7 +72,7 @@ def test_a_claimed_request_cannot_be_claimed_by_another(open_request, people):
 @pytest.mark.django_db
 def test_a_claimed_request_is_locked_for_other_signers(open_request, people):
     """Once Anna holds it, the gate refuses Erik's signature."""
-    inbox.request_claim(request_id=open_request.pk, user=people["anna"])
+    assignment.request_claim(request_id=open_request.pk, user=people["anna"])
     erik = people["erik"]
     material_open(erik, open_request)
     with pytest.raises(services.GateRefused) as exc:
@@ -84,7 +86,7 @@ def test_a_claimed_request_is_locked_for_other_signers(open_request, people):
 def test_people_outside_the_unit_cannot_claim(open_request, people, who):
     """Another unit's caseworker, the auditor and the integration account are refused."""
     _refused(
-        inbox.INBOX_NO_ACCESS, inbox.request_claim, request_id=open_request.pk, user=people[who]
+        assignment.INBOX_NO_ACCESS, assignment.request_claim, request_id=open_request.pk, user=people[who]
     )
 
 
@@ -93,7 +95,7 @@ def test_superuser_without_a_grant_cannot_claim(open_request, people):
     """The superuser flag grants no claim: only the unit's grant does."""
     boss = User.objects.create_superuser("boss", password="x")
     Staff.objects.create(user=boss, unit=open_request.unit, role=Staff.Role.CASEWORKER)
-    _refused(inbox.INBOX_NO_ACCESS, inbox.request_claim, request_id=open_request.pk, user=boss)
+    _refused(assignment.INBOX_NO_ACCESS, assignment.request_claim, request_id=open_request.pk, user=boss)
 
 
 @pytest.mark.django_db
@@ -102,8 +104,8 @@ def test_a_decided_request_cannot_be_claimed(open_request, people):
     open_request.status = "decided"
     open_request.save(update_fields=["status"])
     _refused(
-        inbox.INBOX_REQUEST_NOT_OPEN,
-        inbox.request_claim,
+        assignment.INBOX_REQUEST_NOT_OPEN,
+        assignment.request_claim,
         request_id=open_request.pk,
         user=people["anna"],
     )
@@ -115,10 +117,10 @@ def test_a_decided_request_cannot_be_claimed(open_request, people):
 @pytest.mark.django_db
 def test_holder_releases_a_request(open_request, people):
     """The holder gives the request back to the queue; the release is on the trail."""
-    inbox.request_claim(request_id=open_request.pk, user=people["anna"])
-    released = inbox.request_unclaim(request_id=open_request.pk, user=people["anna"])
+    assignment.request_claim(request_id=open_request.pk, user=people["anna"])
+    released = assignment.request_unclaim(request_id=open_request.pk, user=people["anna"])
     assert released.assigned_to is None
-    assert _events(inbox.REQUEST_UNCLAIMED).get().data == {
+    assert _events(Kind.REQUEST_UNCLAIMED).get().data == {
         "request": open_request.pk,
         "from": "anna",
     }
@@ -127,10 +129,10 @@ def test_holder_releases_a_request(open_request, people):
 @pytest.mark.django_db
 def test_another_caseworker_cannot_release(open_request, people):
     """Erik cannot release a request Anna holds."""
-    inbox.request_claim(request_id=open_request.pk, user=people["anna"])
+    assignment.request_claim(request_id=open_request.pk, user=people["anna"])
     _refused(
-        inbox.INBOX_NOT_ASSIGNEE,
-        inbox.request_unclaim,
+        assignment.INBOX_NOT_ASSIGNEE,
+        assignment.request_unclaim,
         request_id=open_request.pk,
         user=people["erik"],
     )
@@ -139,8 +141,8 @@ def test_another_caseworker_cannot_release(open_request, people):
 @pytest.mark.django_db
 def test_team_leader_releases_anothers_request(open_request, people):
     """The unit's team leader may give a held request back to the queue."""
-    inbox.request_claim(request_id=open_request.pk, user=people["anna"])
-    inbox.request_unclaim(request_id=open_request.pk, user=people["maria"])
+    assignment.request_claim(request_id=open_request.pk, user=people["anna"])
+    assignment.request_unclaim(request_id=open_request.pk, user=people["maria"])
     open_request.refresh_from_db()
     assert open_request.assigned_to is None
 
@@ -153,14 +155,14 @@ def test_team_leader_reassigns_and_the_new_holder_is_told(
     open_request, people, django_capture_on_commit_callbacks
 ):
     """Maria hands Anna's request to Erik; Erik gets an e-mail without personal data."""
-    inbox.request_claim(request_id=open_request.pk, user=people["anna"])
+    assignment.request_claim(request_id=open_request.pk, user=people["anna"])
     with django_capture_on_commit_callbacks(execute=True):
-        inbox.request_reassign(
+        assignment.request_reassign(
             request_id=open_request.pk, user=people["maria"], assignee=people["erik"]
         )
     open_request.refresh_from_db()
     assert open_request.assigned_to == people["erik"]
-    assert _events(inbox.REQUEST_REASSIGNED).get().data == {
+    assert _events(Kind.REQUEST_REASSIGNED).get().data == {
         "request": open_request.pk,
         "from": "anna",
         "to": "erik",
@@ -169,7 +171,7 @@ def test_team_leader_reassigns_and_the_new_holder_is_told(
     assert message.to == ["erik@kommun.example"]
     assert open_request.case.external_ref in message.body
     assert f"/cases/{open_request.case_id}/" in message.body
-    assert open_request.case.subject_personnummer not in message.body
+    assert open_request.case.applicant_personnummer not in message.body
     assert "Anna" not in message.body and "Lind" not in message.body
     assert Notice.objects.get().kind == Notice.Kind.ASSIGNED
 
@@ -177,8 +179,8 @@ def test_team_leader_reassigns_and_the_new_holder_is_told(
 @pytest.mark.django_db
 def test_reassigning_to_nobody_returns_the_request_to_the_queue(open_request, people):
     """A team leader may put a held request back in the queue; nobody is mailed."""
-    inbox.request_claim(request_id=open_request.pk, user=people["anna"])
-    inbox.request_reassign(request_id=open_request.pk, user=people["maria"], assignee=None)
+    assignment.request_claim(request_id=open_request.pk, user=people["anna"])
+    assignment.request_reassign(request_id=open_request.pk, user=people["maria"], assignee=None)
     open_request.refresh_from_db()
     assert open_request.assigned_to is None
     assert not Notice.objects.exists()
@@ -189,8 +191,8 @@ def test_reassigning_to_nobody_returns_the_request_to_the_queue(open_request, pe
 def test_only_the_units_team_leader_reassigns(open_request, people, who):
     """A caseworker, another unit's team leader and the auditor cannot reassign."""
     _refused(
-        inbox.INBOX_NOT_TEAM_LEADER,
-        inbox.request_reassign,
+        assignment.INBOX_NOT_TEAM_LEADER,
+        assignment.request_reassign,
         request_id=open_request.pk,
         user=people[who],
         assignee=people["anna"],
@@ -202,8 +204,8 @@ def test_only_the_units_team_leader_reassigns(open_request, people, who):
 def test_a_request_cannot_be_given_to_someone_outside_the_unit(open_request, people, who):
     """Another unit's caseworker, the auditor or an integration account never hold a case."""
     _refused(
-        inbox.INBOX_ASSIGNEE_NOT_ELIGIBLE,
-        inbox.request_reassign,
+        assignment.INBOX_ASSIGNEE_NOT_ELIGIBLE,
+        assignment.request_reassign,
         request_id=open_request.pk,
         user=people["maria"],
         assignee=people[who],
@@ -216,8 +218,8 @@ def test_a_request_cannot_be_given_to_an_inactive_colleague(open_request, people
     people["erik"].is_active = False
     people["erik"].save(update_fields=["is_active"])
     _refused(
-        inbox.INBOX_ASSIGNEE_NOT_ELIGIBLE,
-        inbox.request_reassign,
+        assignment.INBOX_ASSIGNEE_NOT_ELIGIBLE,
+        assignment.request_reassign,
         request_id=open_request.pk,
         user=people["maria"],
         assignee=people["erik"],
@@ -228,7 +230,7 @@ def test_a_request_cannot_be_given_to_an_inactive_colleague(open_request, people
 
 
 def _reminders(today=TODAY):
-    return inbox.reminders_send(today=today)
+    return notifications.reminders_send(today=today)
 
 
 @pytest.mark.django_db
@@ -261,7 +263,7 @@ def test_friday_reminds_about_requests_due_monday(open_request, people):
 @pytest.mark.django_db
 def test_claimed_request_reminds_only_its_holder(open_request, people):
     """A reminder about a held request goes to the holder alone."""
-    inbox.request_claim(request_id=open_request.pk, user=people["anna"])
+    assignment.request_claim(request_id=open_request.pk, user=people["anna"])
     open_request.due_date = TODAY
     open_request.save(update_fields=["due_date"])
     _reminders()
@@ -271,14 +273,14 @@ def test_claimed_request_reminds_only_its_holder(open_request, people):
 @pytest.mark.django_db
 def test_overdue_request_is_escalated_to_the_team_leader_once(open_request, people):
     """Overdue: the holder is reminded and the unit's team leader told, each once, on the trail."""
-    inbox.request_claim(request_id=open_request.pk, user=people["erik"])
+    assignment.request_claim(request_id=open_request.pk, user=people["erik"])
     open_request.due_date = TODAY - timedelta(days=2)
     open_request.save(update_fields=["due_date"])
     report = _reminders()
     assert (report.due_soon, report.overdue, report.escalated, report.emails) == (0, 1, 1, 2)
     recipients = sorted(m.to[0] for m in mail.outbox)
     assert recipients == ["erik@kommun.example", "maria@kommun.example"]
-    escalation = _events(inbox.REQUEST_ESCALATED).get()
+    escalation = _events(Kind.REQUEST_ESCALATED).get()
     assert escalation.data["team_leaders"] == ["maria"]
     assert escalation.data["days_overdue"] == 2
     assert Notice.objects.filter(request=open_request).count() == 2
@@ -337,21 +339,21 @@ def test_failed_sending_records_nothing(open_request, people, settings, monkeypa
     def broken(*args, **kwargs):
         raise OSError("mail server down")
 
-    monkeypatch.setattr(inbox, "send_mail", broken)
+    monkeypatch.setattr(notifications, "send_mail", broken)
     with pytest.raises(OSError):
         _reminders()
     assert not Notice.objects.exists()
-    assert not _events(inbox.NOTICE_SENT).exists()
+    assert not _events(Kind.NOTICE_SENT).exists()
 
 
 @pytest.mark.django_db
 def test_overdue_marker(open_request):
     """Open and past its due date is overdue; due today is not."""
     open_request.due_date = TODAY
-    assert not inbox.request_is_overdue(open_request, today=TODAY)
-    assert inbox.request_is_overdue(open_request, today=TODAY + timedelta(days=1))
+    assert not assignment.request_is_overdue(open_request, today=TODAY)
+    assert assignment.request_is_overdue(open_request, today=TODAY + timedelta(days=1))
     open_request.status = "decided"
-    assert not inbox.request_is_overdue(open_request, today=TODAY + timedelta(days=1))
+    assert not assignment.request_is_overdue(open_request, today=TODAY + timedelta(days=1))
 
 
 @pytest.mark.django_db
@@ -404,7 +406,7 @@ def test_second_signature_notice_skips_the_first_signer(
 ):
     """The unit is asked for a second signature; the first signer is not asked."""
     with django_capture_on_commit_callbacks(execute=True):
-        inbox.notify_second_signature_needed(open_request, first_signer=people["anna"])
+        notifications.notify_second_signature_needed(open_request, first_signer=people["anna"])
     assert sorted(m.to[0] for m in mail.outbox) == [
         "erik@kommun.example",
         "maria@kommun.example",

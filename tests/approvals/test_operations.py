@@ -20,9 +20,10 @@ from approvals.models import (
 from approvals.operations import Health, Reason, process_catalogue, process_health
 from approvals.templatetags.casework import duration
 from municipality.demo import OPERATORS_GROUP
-from municipality.models import Delegation, Process, Staff, Unit
+from municipality.models import Delegation, Staff, Unit
 from municipality.runtime import free_port
 from tests.conftest import compile_case, demo_application, receive
+from tests.core_process.process import core_spec
 from tests.gate_helpers import carry_out, decide
 
 from .inbox_helpers import clone_requests
@@ -79,7 +80,7 @@ def fleet(org, monkeypatch):
             request_b,
             users["maria"],
             outcome="partly_approved",
-            amount=max(request_b.proposed_amount - 500, 0),
+            amount=max(request_b.authority_amount - 500, 0),
             motivation="Rent above the local cap.",
         )
     )
@@ -112,16 +113,17 @@ def fleet(org, monkeypatch):
 
 
 @pytest.fixture
-def other_process(org):
+def other_process(org, register_process):
     """A second, non-authority process in another unit with two open requests and no trouble."""
     unit = Unit.objects.create(code="hemtj", name="Hemtjänsten", committee="Äldrenämnden")
-    Process.objects.create(
-        slug="hemtjanst",
-        name="Hemtjänst, förenklad",
-        unit=unit,
-        decision_type="hemtjanst.beslut",
-        public_authority=False,
-        minutes_saved_per_case=10,
+    register_process(
+        core_spec(
+            slug="hemtjanst",
+            name="Hemtjänst, förenklad",
+            unit_code=unit.code,
+            public_authority=False,
+            minutes_saved_per_case=10,
+        )
     )
     return unit
 
@@ -299,8 +301,8 @@ def test_json_and_page_hold_no_personnummer_or_names(client, fleet, org):
     client.force_login(org["users"]["otto"])
     secrets = set()
     for case in fleet["cases"]:
-        secrets.update(case.household_personnummer)
-        applicant = case.application["applicant"]
+        secrets.update(services.party_personnummer(case))
+        applicant = case.payload["applicant"]
         secrets.update({applicant["personnummer"], applicant["name"], *applicant["name"].split()})
         secrets.add(case.external_ref)
     for user in org["users"].values():
@@ -408,7 +410,7 @@ def _bulk_fleet(template: ApprovalRequest, n: int, *, prefix: str) -> None:
             Decision(
                 request=r,
                 outcome=Decision.Outcome.APPROVED,
-                amount=r.proposed_amount,
+                authority_amount=r.authority_amount,
                 signer=signer,
                 signer_name="x",
                 signer_title="x",
@@ -418,6 +420,10 @@ def _bulk_fleet(template: ApprovalRequest, n: int, *, prefix: str) -> None:
                 material_sha256=r.material.sha256,
                 material_opened_at=now,
                 followed_proposal=True,
+                grants_amount=True,
+                # Carried out: a case is "decided" only with a verified decision (trigger).
+                verified_at=now,
+                executed_at=now,
             )
             for r in decided
         ]

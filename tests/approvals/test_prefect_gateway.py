@@ -32,7 +32,7 @@ def test_flow_start_waits_in_outbox_while_prefect_is_down(org, application, pref
     assert command.status == "pending" and command.attempts == 1
     assert command.next_attempt_at > timezone.now()
     assert "ConnectError" in command.last_error or "connect" in command.last_error.lower()
-    assert AuditEvent.objects.filter(case=case, kind="flow.start_requested").exists()
+    assert AuditEvent.objects.filter(case=case, kind="flow.start_failed").exists()
     case.refresh_from_db()
     assert case.flow_run_id is None
 

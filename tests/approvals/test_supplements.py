@@ -55,12 +55,12 @@ def test_supplement_resumes_and_changes_household_and_material(returned_case, ap
 
     services.supplement_verify(case_id=returned_case.pk, supplement_id=supplement.pk)
     returned_case.refresh_from_db()
-    assert child["personnummer"] in returned_case.household_personnummer
+    assert child["personnummer"] in services.party_personnummer(returned_case)
     request = compile_case(returned_case)
     assert request.material.version == 2
-    roles = [m["role"] for m in request.material.calculation["household"]]
+    roles = [m["role"] for m in request.material.proposal["household"]]
     assert roles.count("child") == 1
-    assert returned_case.application["children"] == []  # the original stays as received
+    assert returned_case.payload["children"] == []  # the original stays as received
 
 
 def test_made_up_supplement_id_is_refused(returned_case):

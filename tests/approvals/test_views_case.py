@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 from django.contrib.auth.models import User
 
-from approvals import inbox
 from approvals.audit import Kind
 from approvals.models import AuditEvent, Decision
+from approvals.services import assignment
 from municipality.models import SecondSignerRule, Staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_pdf")]
@@ -84,7 +84,7 @@ def test_register_data_with_origin_and_masked_personnummer(client, open_request,
     assert "Försäkringskassan" in register and "2026-02" in register
     assert "Aktivitetsstöd" in register and f"6{NBSP}200{NBSP}kr" in register
     assert "19910701-****" in register
-    assert open_request.case.subject_personnummer not in html
+    assert open_request.case.applicant_personnummer not in html
 
 
 def test_applicant_message_and_history(client, open_request, people):
@@ -147,7 +147,7 @@ def test_unassigned_case_offers_claim_and_decision(client, open_request, people)
 
 def test_case_claimed_by_another_has_no_decision_form(client, open_request, people):
     """Erik sees that Anna holds the case, and no form to sign it."""
-    inbox.request_claim(request_id=open_request.pk, user=people["anna"])
+    assignment.request_claim(request_id=open_request.pk, user=people["anna"])
     html = _page(client, people["erik"], open_request)
     assert "Anna Lind har tagit ärendet." in html
     assert "Underteckna beslutet" not in html
@@ -156,7 +156,7 @@ def test_case_claimed_by_another_has_no_decision_form(client, open_request, peop
 
 def test_holder_can_release(client, open_request, people):
     """Anna, holding the case, is offered to release it."""
-    inbox.request_claim(request_id=open_request.pk, user=people["anna"])
+    assignment.request_claim(request_id=open_request.pk, user=people["anna"])
     html = _page(client, people["anna"], open_request)
     assert "Lämna tillbaka till enhetens kö" in html
     assert "Underteckna beslutet" in html
@@ -180,7 +180,7 @@ def test_sign_as_proposed(client, open_request, people):
     response = _decide(client, open_request, outcome="approved")
     assert response.status_code == 302
     decision = Decision.objects.get(request=open_request)
-    assert (decision.signer, decision.amount) == (anna, 4285)
+    assert (decision.signer, decision.authority_amount) == (anna, 4285)
     html = client.get(response["Location"]).content.decode()
     assert "Beslutet är undertecknat." in html
     assert f"Bifall</strong> – 4{NBSP}285{NBSP}kr" in html
@@ -199,7 +199,7 @@ def test_change_the_amount_with_a_reason(client, open_request, people):
         motivation="Elkostnaden godtas inte utan faktura.",
     )
     decision = Decision.objects.get(request=open_request)
-    assert (decision.outcome, decision.amount) == ("partly_approved", 3800)
+    assert (decision.outcome, decision.authority_amount) == ("partly_approved", 3800)
     assert decision.motivation == "Elkostnaden godtas inte utan faktura."
 
 
@@ -349,7 +349,7 @@ def test_change_a_line_with_a_reason(client, open_request, people):
     )
     assert response.status_code == 302
     decision = Decision.objects.get(request=open_request)
-    assert (decision.outcome, decision.amount) == ("partly_approved", 3735)
+    assert (decision.outcome, decision.authority_amount) == ("partly_approved", 3735)
     assert [(c["code"], c["decided"], c["reason"]) for c in decision.adjustments] == [
         ("cost.rent", 5900, RENT_REASON)
     ]

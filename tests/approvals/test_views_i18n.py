@@ -9,7 +9,8 @@ from django.conf import settings
 from django.template import Context, Template
 from django.utils import translation
 
-from approvals import inbox, rules
+from approvals import rules
+from approvals.services import assignment
 
 NBSP = "\xa0"
 PO = Path(settings.BASE_DIR) / "locale" / "sv" / "LC_MESSAGES" / "django.po"
@@ -64,7 +65,7 @@ def test_every_message_has_a_swedish_translation():
     assert untranslated == []
 
 
-REFUSALS = {**rules.MESSAGES, **inbox.MESSAGES}
+REFUSALS = {**rules.MESSAGES, **assignment.MESSAGES}
 
 
 @pytest.mark.parametrize("code", sorted(REFUSALS))

@@ -9,9 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from approvals import inbox, services
+from approvals import services
 from approvals.models import ApprovalRequest
-from municipality.models import Process, SecondSignerRule, Staff
+from approvals.services import assignment
+from municipality.models import SecondSignerRule, Staff
+from tests.core_process.process import core_spec
 from tests.gate_helpers import decide, verify
 
 from .inbox_helpers import clone_requests
@@ -53,7 +55,7 @@ def test_unit_queue_lists_the_open_request_in_swedish(client, open_request, peop
 
 def test_claimed_request_moves_to_my_cases(client, open_request, people):
     """After claiming, the request is in Anna's tab and no longer in the queue."""
-    inbox.request_claim(request_id=open_request.pk, user=people["anna"])
+    assignment.request_claim(request_id=open_request.pk, user=people["anna"])
     mine = _get(client, people["anna"])
     assert mine.context["tab"] == "mine"
     assert _rows(mine) == [open_request.case.external_ref]
@@ -80,7 +82,7 @@ def test_returned_tab_lists_cases_waiting_for_a_supplement(client, open_request,
         open_request, people["erik"], outcome="returned", motivation="Hyresavi saknas"
     )
     verify(decision)
-    services.decision_execute(decision_id=decision.pk, letter_template="", letter_context={})
+    services.decision_execute(decision_id=decision.pk, document_context={})
     response = _get(client, people["anna"], tab="returned")
     assert _rows(response) == [open_request.case.external_ref]
     assert "Hyresavi saknas" in response.content.decode()
@@ -112,14 +114,11 @@ def test_decided_tab_lists_recent_decisions(client, open_request, people):
 # --- filters, sorting, pagination --------------------------------------------------------
 
 
-def test_filters_narrow_the_list(client, open_request, people):
+def test_filters_narrow_the_list(client, open_request, people, register_process):
     """Deviations, overdue, process, period and due date each narrow the queue."""
     today = timezone.localdate()
-    Process.objects.create(
-        slug="forsorjningsstod-akut",
-        name="Akut bistånd",
-        unit=open_request.unit,
-        decision_type=open_request.decision_type,
+    register_process(
+        core_spec(slug="forsorjningsstod-akut", name="Akut bistånd", unit_code=open_request.unit.code)
     )
     clone_requests(open_request, 2, prefix="noflags", flags=[])
     clone_requests(open_request, 1, prefix="late", due_date=today - timedelta(days=3))
@@ -254,7 +253,7 @@ def test_claim_redirect_stays_on_this_site(client, open_request, people):
 
 def test_claiming_a_held_request_shows_why_not(client, open_request, people):
     """Erik is told the case is claimed; nothing changes."""
-    inbox.request_claim(request_id=open_request.pk, user=people["anna"])
+    assignment.request_claim(request_id=open_request.pk, user=people["anna"])
     client.force_login(people["erik"])
     response = client.post(f"/requests/{open_request.pk}/claim/", follow=True)
     assert "Ärendet är taget av en annan handläggare." in response.content.decode()

@@ -116,4 +116,4 @@ def test_change_a_line_by_its_label(page, live_server, request_, org):
     expect(page.get_by_test_id("decision")).to_contain_text("Delvis bifall")
     expect(page.get_by_test_id("change")).to_contain_text("ändrat till 5\u00a0900\u00a0kr")
     decision = Decision.objects.get(request=request_)
-    assert (decision.outcome, decision.amount) == ("partly_approved", 3735)
+    assert (decision.outcome, decision.authority_amount) == ("partly_approved", 3735)

@@ -59,4 +59,4 @@ def test_caseworker_signs_in_browser_and_flow_writes_the_letter(
     pdf = page.request.get(live_server.url + letter_link.get_attribute("href"))
     assert pdf.headers["content-type"] == "application/pdf"
     text = text_of(pdf.body())
-    assert "Bifall" in text and "Anna Lind" in text and kr(decision.amount) in text
+    assert "Bifall" in text and "Anna Lind" in text and kr(decision.authority_amount) in text

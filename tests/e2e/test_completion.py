@@ -2,7 +2,7 @@
 
 import pytest
 
-from approvals.models import AuditEvent, Case, Letter
+from approvals.models import AuditEvent, Case, Document
 from approvals.printing import pdf_text
 from tests.conftest import kr, text_of
 from tests.e2e.conftest import wait_for, wait_for_state
@@ -47,7 +47,7 @@ def test_return_supplement_recompile_and_approve(live, api_post, client):  # noq
 
     read_and_decide(client, erik, case, outcome="approved")
     wait_for_state(case.flow_run_id, {"COMPLETED"}, logs=live["logs"])
-    letter = Letter.objects.get(case=case)
+    letter = Document.objects.get(case=case)
     assert "Bifall" in pdf_text(bytes(letter.pdf))
     kinds = list(AuditEvent.objects.filter(case=case).values_list("kind", flat=True))
     assert kinds.count("material.compiled") == 2

@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from flows.ekonomiskt_bistand.process import DECISION_TYPE as DECISION_TYPE_BISTAND
 from municipality import services
-from municipality.demo import DECISION_TYPE_BISTAND
 from municipality.models import (
     Delegation,
     DelegationChange,

@@ -10,7 +10,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from approvals.inbox import reminders_send
+from approvals.notifications import reminders_send
 
 
 class Command(BaseCommand):
