@@ -51,11 +51,6 @@ def case_panel_context(*, case, material) -> dict:
         "reason_label": REASON_LABEL_SV.get(row.reason, row.reason) if row else "",
         "request": request,
         "settlement": settlement,
-        "night_rows": (
-            LoanRenewal.objects.filter(night_case=case).order_by("status", "due_date", "pk")
-            if case.data.get("kind") == "night"
-            else None
-        ),
         "actions": exception_actions(),
         "form": SettlementForm(due_date=row.due_date) if row else None,
     }

@@ -13,7 +13,6 @@ from .night_helpers import (
     EXCEPTION_REASONS,
     PATRONS_WITH_LOANS_DUE,
     RENEWED_ITEMS,
-    library,  # noqa: F401
     night,
 )
 
@@ -55,7 +54,9 @@ def test_night_renews_what_the_library_allows_and_queues_the_rest(org, library, 
         assert steps.REASON_LABEL_SV[item.reason] in material.html
         assert case.parties.count() == 0  # card numbers identify nobody
     blocked = rows["3900000000073"]
-    assert "Obetalda avgifter" in blocked.screen_message or "spärr" in blocked.screen_message.lower()
+    assert (
+        "Obetalda avgifter" in blocked.screen_message or "spärr" in blocked.screen_message.lower()
+    )
     assert not Decision.objects.filter(request__case__process=SLUG).exists()
 
 
@@ -76,9 +77,7 @@ def test_a_rerun_the_same_night_renews_nothing_twice(org, library, fast_pdf, mai
     assert LoanRenewal.objects.count() == 9
 
 
-def test_a_loan_left_to_run_out_is_not_tried_again_the_next_night(
-    org, library, settings, fast_pdf
-):
+def test_a_loan_left_to_run_out_is_not_tried_again_the_next_night(org, library, settings, fast_pdf):
     """The loan state (patron, item, due date) is handled once: tomorrow's export still lists
     the four refused loans as due, yet they get no second Renew and no second case; the
     renewed ones are due only weeks later."""
