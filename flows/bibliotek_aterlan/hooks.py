@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from municipality.personnummer import PersonnummerError, parse_personnummer
 
-from .process import DECISION_TYPE, LET_RUN_OUT, PROCESS, RENEWED_BY_HAND
+from .process import LET_RUN_OUT, PROCESS, RENEWED_BY_HAND
 
 
 def parties(*, payload: dict) -> list[tuple[str, str, str]]:
@@ -72,11 +72,12 @@ USERS = [
 
 
 def demo_load(*, org: dict) -> None:
-    """The city library, its two librarians and the robot's account (municipality.demo)."""
-    from datetime import date
+    """The city library, its two librarians and the robot's account (municipality.demo).
 
+    No delegation lines: settling an exception is no decision under the delegation order
+    (no public authority); the librarians' unit group and the request's grant suffice."""
     from municipality.demo import demo_unit, demo_user
-    from municipality.models import Delegation, Staff
+    from municipality.models import Staff
 
     from .steps import ROBOT_USERNAME
 
@@ -105,15 +106,3 @@ def demo_load(*, org: dict) -> None:
         title="Robot",
         unit=unit,
     )
-    # The delegation order names the exception type too (librarians settle exceptions;
-    # nothing here is a decision in the legal sense, but the order says who does what).
-    for role, reference in (
-        (Staff.Role.CASEWORKER, "KFN 7.1"),
-        (Staff.Role.TEAM_LEADER, "KFN 7.2"),
-    ):
-        Delegation.objects.get_or_create(
-            unit=unit,
-            decision_type=DECISION_TYPE,
-            role=role,
-            defaults={"max_amount": None, "valid_from": date(2026, 1, 1), "reference": reference},
-        )
