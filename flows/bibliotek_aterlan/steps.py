@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from approvals import services
@@ -134,6 +135,23 @@ def _claim(*, loan: DueLoan, night: dt.date, night_case_id: int) -> LoanRenewal 
         return None
 
 
+# A claimed loan whose outcome was never stored: the run stopped between claim and answer.
+INTERRUPTED_AFTER = dt.timedelta(minutes=15)
+INTERRUPTED_DETAIL = (
+    "the run stopped after claiming this loan: Renew may or may not have reached the "
+    "library system; check the loan there"
+)
+
+
+def interrupted_to_exceptions(*, now: dt.datetime | None = None) -> int:
+    """Claimed loans left without an outcome by a run that stopped go to a librarian: the
+    robot cannot know whether its Renew arrived, and must not send it again blindly."""
+    cutoff = (now or timezone.now()) - INTERRUPTED_AFTER
+    return LoanRenewal.objects.filter(
+        status=LoanRenewal.Status.PENDING, created_at__lt=cutoff
+    ).update(status=LoanRenewal.Status.EXCEPTION, reason=Reason.ERROR, detail=INTERRUPTED_DETAIL)
+
+
 def _store(row: LoanRenewal, outcome: RenewalOutcome) -> None:
     row.status = (
         LoanRenewal.Status.RENEWED if outcome.status == RENEWED else LoanRenewal.Status.EXCEPTION
@@ -162,6 +180,9 @@ def renewals_perform(*, night_case_id: int, today: dt.date, flow_run_id: str | N
     night = dt.date.fromisoformat(Case.objects.get(pk=night_case_id).payload["night"])
     within = due_within_days()
     counts: Counter = Counter()
+    interrupted = interrupted_to_exceptions()
+    if interrupted:
+        counts["interrupted_earlier"] = interrupted
     with library_connection(today=today) as connection:
         with SIP2Client(
             connection.host,
@@ -228,7 +249,7 @@ def exception_material(*, case_id: int) -> int:
     opened = services.material_compile(
         case_id=case_id,
         version=1,
-        context={"loan": loan, "patron_email": row.patron_email},
+        context={"loan": loan, "patron_email": row.patron_email, "rules": RULES_VERSION},
         proposal={
             "loan_id": row.pk,
             "reason": row.reason,
@@ -248,9 +269,12 @@ def exceptions_open(*, night_case_id: int, flow_run_id: str | None) -> dict:
     """One case per refused loan of the night, with its material in the librarians' queue."""
     robot = robot_account()
     opened = 0
-    rows = LoanRenewal.objects.filter(
-        night_case_id=night_case_id, status=LoanRenewal.Status.EXCEPTION
-    ).order_by("pk")
+    # This night's refusals, and any an earlier run stored but did not get to open.
+    rows = (
+        LoanRenewal.objects.filter(status=LoanRenewal.Status.EXCEPTION)
+        .filter(Q(night_case_id=night_case_id) | Q(exception_case__isnull=True))
+        .order_by("pk")
+    )
     for row in rows:
         if row.exception_case_id is None:
             payload = {"kind": LOAN, **_loan_context(row)}

@@ -156,3 +156,35 @@ def test_a_card_number_that_is_a_personnummer_makes_the_patron_a_party():
     assert hooks.parties(payload={"patron_id": "19121212-1212", "patron_name": "Tolvan"}) == [
         ("191212121212", "patron", "Tolvan")
     ]
+
+
+def test_a_loan_claimed_by_a_run_that_stopped_goes_to_a_librarian(org, library, settings, fast_pdf):
+    """A claim without an outcome (the run died between claim and answer) is not renewed
+    blindly again: it becomes an exception saying the library system must be checked."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    night_case_id = steps.night_open(today=night(), flow_run_id=None)
+    export = {r.item_id: r for r in steps.loans_export_read(settings.LIBRARY_LOANS_EXPORT)}
+    loan = export["3900000000011"]
+    LoanRenewal.objects.create(
+        night=night(),
+        night_case_id=night_case_id,
+        patron_id=loan.patron_id,
+        item_id=loan.item_id,
+        title=loan.title,
+        due_date=loan.due_date,
+        created_at=timezone.now() - dt.timedelta(hours=1),
+    )
+
+    result = steps.night_run(today=night())
+
+    assert "3900000000011" not in library.renewed
+    assert result["renewals"]["interrupted_earlier"] == 1
+    assert result["renewals"]["already_handled"] == 1
+    row = LoanRenewal.objects.get(item_id="3900000000011")
+    assert (row.status, row.reason) == ("exception", "error")
+    case = row.exception_case
+    assert case.status == Case.Status.AWAITING_PERSON
+    assert "check the loan there" in case.materials.get().html
