@@ -188,3 +188,14 @@ def test_a_loan_claimed_by_a_run_that_stopped_goes_to_a_librarian(org, library, 
     case = row.exception_case
     assert case.status == Case.Status.AWAITING_PERSON
     assert "check the loan there" in case.materials.get().html
+
+
+def test_the_exception_material_is_a_real_pdf_naming_the_loan_and_the_reason(org, library):
+    """WeasyPrint's PDF of the material, read back: the title, the item and the reason."""
+    from approvals.printing import pdf_text
+
+    steps.night_run(today=night())
+    row = LoanRenewal.objects.get(item_id="3900000000073")
+    text = " ".join(pdf_text(bytes(row.exception_case.materials.get().pdf)).split())
+    assert row.title in text and row.item_id in text
+    assert "Lånekortet är spärrat" in text
