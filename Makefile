@@ -30,10 +30,11 @@ system-deps:
 	fi
 
 messages: $(STAMP)
-	@if [ -d locale ]; then $(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=state; fi
+	@if [ -d locale ]; then ROBOTFABRIK_DEMO=1 $(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=state; fi
 
+# ROBOTFABRIK_DEMO=1: a local run (a secret key generated in state/, plain HTTP).
 demo: $(STAMP) messages
-	DATABASE_URL= $(PY) manage.py run_demo
+	DATABASE_URL= ROBOTFABRIK_DEMO=1 $(PY) manage.py run_demo
 
 pgdb:
 	@psql $(PGHOST_ARGS) -tAc "SELECT 1 FROM pg_database WHERE datname='robotfabrik'" | grep -q 1 \
@@ -41,10 +42,10 @@ pgdb:
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	DATABASE_URL= $(PY) manage.py makemigrations --check --dry-run -v1
+	DATABASE_URL= ROBOTFABRIK_DEMO=1 $(PY) manage.py makemigrations --check --dry-run -v1
 
 test: system-deps $(STAMP) messages pgdb lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 bench: $(STAMP) pgdb
-	$(PY) bench/inbox.py
+	ROBOTFABRIK_DEMO=1 $(PY) bench/inbox.py

@@ -194,13 +194,21 @@ def case_access_record(
         )
         and holds_object_perm(user=user, codename=VIEW, obj=open_request)
     )
+    # A reader who is one of the people the case is about (jäv): flagged for the review.
+    own = getattr(staff_of(user), "personnummer", "")
+    conflicted = bool(own) and case.parties.filter(personnummer=own).exists()
     return audit_append(
         kind=_READ_KINDS.get(what, Kind.CASE_VIEWED),
         actor=user,
         actor_label=actor_label_for(user),
         case=case,
         material=material,
-        data={"what": what, "open_assignment": had_assignment, "purpose": purpose},
+        data={
+            "what": what,
+            "open_assignment": had_assignment,
+            "purpose": purpose,
+            **({"conflict_of_interest": True} if conflicted else {}),
+        },
     )
 
 
@@ -217,4 +225,30 @@ def audit_page_record(*, user, page: str, filters: dict) -> AuditEvent:
             },
             "purpose": "audit",
         },
+    )
+
+
+def may_write_note(*, user, case: Case) -> bool:
+    """Journal notes: an active human of the case's unit who holds the case's view grant.
+
+    Caseworkers and team leaders document the handling (SoL 11 kap. 5 §); auditors,
+    process owners and robot or integration accounts read, never write.
+    """
+    staff = staff_of(user)
+    if staff is None or not staff.is_human or staff.unit_id != case.unit_id:
+        return False
+    if staff.role not in (Staff.Role.CASEWORKER, Staff.Role.TEAM_LEADER):
+        return False
+    return may_view_case(user=user, case=case)
+
+
+def is_team_leader(user) -> bool:
+    """A human team leader with a unit: the team view."""
+    staff = staff_of(user)
+    return bool(
+        user.is_active
+        and staff is not None
+        and staff.is_human
+        and staff.role == Staff.Role.TEAM_LEADER
+        and staff.unit_id is not None
     )

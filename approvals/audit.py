@@ -42,6 +42,8 @@ class Kind:
     CASE_RETURNED = "case.returned"
     # A service process's robot settled the case alone: the robot's act, no person's.
     CASE_COMPLETED_BY_ROBOT = "case.completed_by_robot"
+    # The deadline of a request for completion passed with no supplement: back to a person.
+    COMPLETION_DEADLINE_PASSED = "completion.deadline_passed"
     EXCEPTION_OPENED = "exception.opened"
     EXCEPTION_SETTLED = "exception.settled"
     # Inbox work: claims, releases, reassignments, escalations and e-mails sent.
@@ -56,7 +58,26 @@ class Kind:
     LEGACY_LETTER_VIEWED = "letter.viewed"
     LEGACY_LETTER_CREATED = "letter.created"
     LEGACY_FLOW_START_REQUESTED = "flow.start_requested"
+    # A journal note (or an addendum to one) written on a case.
+    NOTE_WRITTEN = "note.written"
+    # The second signer refused to co-sign; the request went back to the first signer.
+    COSIGNATURE_DECLINED = "decision.cosignature_declined"
+    # A search for cases (by name, personnummer or reference); each hit shown is a read.
+    CASES_SEARCHED = "cases.searched"
+    # A caseworker handed a case the gate refused them to a colleague who may sign it.
+    REQUEST_HANDED_OVER = "request.handed_over"
 
+
+# The events that change what a case's submitter sees in the status API.
+STATUS_EVENTS = (
+    Kind.REQUEST_OPENED,
+    Kind.EXCEPTION_OPENED,
+    Kind.DECISION_EXECUTED,
+    Kind.CASE_RETURNED,
+    Kind.CASE_COMPLETED_BY_ROBOT,
+    Kind.EXCEPTION_SETTLED,
+    Kind.COMPLETION_DEADLINE_PASSED,
+)
 
 # Reads of case data, reviewed on the auditor's access-log page.
 ACCESS_KINDS = (
@@ -66,12 +87,21 @@ ACCESS_KINDS = (
     Kind.LEGACY_LETTER_VIEWED,
 )
 
-# Tables the database refuses to change (migrations approvals 0004, municipality 0003).
+# Tables the database refuses to change, and the guards of the decision mode (migrations
+# approvals 0004, 0008, 0011, municipality 0003); verify_audit reports any that is missing.
 APPEND_ONLY_TRIGGERS = {
     "postgresql": [
         ("approvals_auditevent", "approvals_auditevent_append_only"),
         ("approvals_cosignature", "approvals_cosignature_append_only"),
         ("approvals_decision", "approvals_decision_append_only"),
+        ("approvals_decision", "approvals_decision_signed_fields"),
+        ("approvals_decision", "approvals_decision_mode_guard"),
+        ("approvals_case", "approvals_case_end_guard"),
+        ("approvals_material", "approvals_material_append_only"),
+        ("approvals_document", "approvals_document_append_only"),
+        ("approvals_exceptionsettlement", "approvals_exceptionsettlement_append_only"),
+        ("approvals_casenote", "approvals_casenote_append_only"),
+        ("approvals_cosignaturedecline", "approvals_cosignaturedecline_append_only"),
         ("municipality_delegationchange", "municipality_delegationchange_append_only"),
     ],
     "sqlite": [
@@ -80,12 +110,21 @@ APPEND_ONLY_TRIGGERS = {
         ("approvals_cosignature", "approvals_cosignature_no_update"),
         ("approvals_cosignature", "approvals_cosignature_no_delete"),
         ("approvals_decision", "approvals_decision_no_delete"),
+        ("approvals_decision", "approvals_decision_signed_fields"),
+        ("approvals_decision", "approvals_decision_mode_guard"),
+        ("approvals_case", "approvals_case_decided_guard"),
+        ("approvals_material", "approvals_material_no_update"),
+        ("approvals_material", "approvals_material_no_delete"),
+        ("approvals_document", "approvals_document_no_update"),
+        ("approvals_document", "approvals_document_no_delete"),
+        ("approvals_casenote", "approvals_casenote_no_update"),
+        ("approvals_casenote", "approvals_casenote_no_delete"),
+        ("approvals_cosignaturedecline", "approvals_cosignaturedecline_no_update"),
+        ("approvals_cosignaturedecline", "approvals_cosignaturedecline_no_delete"),
         ("municipality_delegationchange", "municipality_delegationchange_no_update"),
         ("municipality_delegationchange", "municipality_delegationchange_no_delete"),
     ],
 }
-
-
 
 
 def actor_label_for(user) -> str:
@@ -132,6 +171,11 @@ def audit_append(
 ) -> AuditEvent:
     """Append one event to the trail. Runs inside the caller's transaction if any."""
     with transaction.atomic():
+        if case is not None:
+            # The case before the head: the one lock order (approvals.locks).
+            from .locks import case_lock
+
+            case_lock(case.pk)
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         case_prev = ""
         if case is not None:
@@ -159,6 +203,11 @@ def audit_append(
         head.last_seq = event.seq
         head.last_hash = event.hash
         head.save(update_fields=["last_seq", "last_hash"])
+        if case is not None and kind in STATUS_EVENTS:
+            # The applicant's system hears of every status change (callbacks outbox).
+            from .callbacks import callbacks_enqueue
+
+            callbacks_enqueue(case=case, event=kind)
     return event
 
 

@@ -146,12 +146,18 @@ def access_log(*, filters: dict) -> QuerySet[AuditEvent]:
     if filters.get("case"):
         qs = qs.filter(case_id=filters["case"])
     if filters.get("unassigned_only"):
-        qs = qs.filter(data__open_assignment=False).exclude(data__purpose="audit")
+        qs = qs.filter(
+            Q(data__open_assignment=False) & ~Q(data__purpose="audit")
+            | Q(data__conflict_of_interest=True)
+        )
     return qs.order_by("-seq")
 
 
 def access_is_flagged(event: AuditEvent) -> bool:
-    """A read without an open assignment that was not an audit read."""
+    """A read without an open assignment that was not an audit read, or a read by someone
+    the case is about (conflict of interest), whatever their assignment."""
+    if event.data.get("conflict_of_interest"):
+        return True
     return not event.data.get("open_assignment") and event.data.get("purpose") != "audit"
 
 

@@ -133,6 +133,7 @@ def audit_case(request, case_id: int):
             "materials": case.materials.order_by("version"),
             "documents": case.documents.defer("pdf").order_by("pk"),
             "decisions": audit_selectors.case_decisions(case=case),
+            "notes": case.notes.order_by("written_at", "pk"),
         },
     )
 
@@ -167,7 +168,9 @@ def audit_document(request, document_id: int):
         user=request.user, case=letter.case, what="audit_document_pdf", purpose="audit"
     )
     response = HttpResponse(bytes(letter.pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{letter.kind}-{letter.case_id}-{letter.pk}.pdf"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="{letter.kind}-{letter.case_id}-{letter.pk}.pdf"'
+    )
     return response
 
 

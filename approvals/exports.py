@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from .audit import GENESIS_HASH, case_chain_break, event_payload
 from .audit_selectors import case_decisions, case_timeline
-from .models import AuditChainHead, Case
+from .models import AuditChainHead, Case, CosignatureDecline
 from .printing import html_to_pdf, render_html
 
 EXPORT_FORMAT = "robotfabrik.case-trail/1"
@@ -109,6 +109,29 @@ def case_trail_export(*, case: Case) -> dict:
             for document in case.documents.defer("pdf").order_by("pk")
         ],
         "decisions": [_decision_dict(d, ev) for d, ev in case_decisions(case=case)],
+        "notes": [
+            {
+                "id": n.pk,
+                "written_at": n.written_at.isoformat(),
+                "author": n.author_name,
+                "author_title": n.author_title,
+                "text": n.text,
+                "refers_to": n.refers_to_id,
+            }
+            for n in case.notes.order_by("written_at", "pk")
+        ],
+        "cosignature_declines": [
+            {
+                "decision": d.decision_id,
+                "signer": d.signer_name,
+                "reason": d.reason,
+                "declined_at": d.declined_at.isoformat(),
+                "reopened_request": d.reopened_id,
+            }
+            for d in CosignatureDecline.objects.filter(decision__request__case=case).order_by(
+                "declined_at", "pk"
+            )
+        ],
         "events": events,
     }
 

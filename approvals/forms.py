@@ -26,7 +26,7 @@ class DecisionForm(forms.Form):
     )
     material_sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
 
-    def __init__(self, *args, decision_type, lines: list[dict] | None = None, **kwargs):
+    def __init__(self, *args, decision_type, lines: list[dict] | None = None, flags=None, **kwargs):
         """`decision_type` gives the outcomes; `lines` are the proposal's lines the signer
         may change (approvals.adjustments).
 
@@ -41,6 +41,15 @@ class DecisionForm(forms.Form):
         # A decision type without a sum has no amount to type.
         if not decision_type.has_amount:
             del self.fields["amount"]
+        # Deviations that hold the case for review are confirmed one by one.
+        held = [f for f in flags or [] if f.get("requires_acknowledgement")]
+        if held:
+            self.fields["acknowledge"] = forms.MultipleChoiceField(
+                label=_("Held for review: I have checked"),
+                choices=[(f["code"], f["text"]) for f in held],
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+            )
         self.lines = []
         for line in lines or []:
             prefix = "line-" + line["code"].replace(".", "-")
@@ -82,6 +91,9 @@ class DecisionForm(forms.Form):
                 initial[item["decided"]] = change["decided"]
                 initial[item["reason"]] = change["reason"]
         return initial
+
+    def acknowledged(self) -> list[str]:
+        return list(getattr(self, "cleaned_data", {}).get("acknowledge") or [])
 
     def typed_amount(self) -> int | None:
         """The amount typed, when the chosen outcome takes one (else the gate computes it)."""
@@ -214,3 +226,56 @@ class ReassignForm(forms.Form):
     def assignee_user(self):
         pk = self.cleaned_data.get("assignee")
         return self.colleagues.get(pk) if pk is not None else None
+
+
+class SearchForm(forms.Form):
+    """One field finds a case by the applicant's name, a personnummer (any written form)
+    or the case reference."""
+
+    q = forms.CharField(
+        label=_("Search cases"),
+        help_text=_(
+            "Name, personnummer (10 or 12 digits, with or without dash) or case reference."
+        ),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+
+class NoteForm(forms.Form):
+    """A journal note, or an addendum to an earlier note of the same case."""
+
+    text = forms.CharField(
+        label=_("New note"),
+        help_text=_("Dated and signed with your name when saved; it cannot be changed afterwards."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=10_000,
+    )
+    refers_to = forms.TypedChoiceField(
+        label=_("Addendum to"), coerce=int, empty_value=None, required=False
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import CaseNote
+
+        self.fields["refers_to"].choices = [("", _("None (a new note)"))] + [
+            (n.pk, f"{n.written_at:%Y-%m-%d %H:%M} {n.author_name}")
+            for n in CaseNote.objects.filter(case=case).order_by("written_at", "pk")
+        ]
+
+
+class CosignatureDeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why you do not co-sign"),
+        help_text=_("The first signer sees your reason; the case goes back to them."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": _("Write why you do not co-sign.")},
+    )
+
+
+class HandOverForm(forms.Form):
+    to = forms.IntegerField(min_value=1)
+    amount = forms.IntegerField(min_value=0, required=False)

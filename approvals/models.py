@@ -60,6 +60,8 @@ class Case(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     flow_run_id = models.UUIDField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # After a return for completion: the last day the applicant's supplement is awaited.
+    completion_due = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -357,9 +359,7 @@ class ExceptionSettlement(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                name="settlement_reason_required", condition=~Q(reason="")
-            ),
+            models.CheckConstraint(name="settlement_reason_required", condition=~Q(reason="")),
         ]
 
     def __str__(self) -> str:
@@ -498,6 +498,49 @@ class PrefectCommand(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
 
+class CallbackEndpoint(models.Model):
+    """Where an integration account wants to hear about its cases' status changes.
+
+    Each POST carries ids and the status only, signed with HMAC-SHA256 under the secret
+    given to the account when it registered the URL.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="callback_endpoint"
+    )
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Callback of {self.user_id}"
+
+
+class CallbackDelivery(models.Model):
+    """Outbox of callbacks: written with the change, delivered and retried by the worker."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Delivered"
+        DEAD = "dead", "Cannot be delivered"
+
+    endpoint = models.ForeignKey(
+        CallbackEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="callbacks")
+    event = models.CharField(max_length=60)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+
 class RejectedSubmission(models.Model):
     """An API body that was refused, kept so that nothing received is lost."""
 
@@ -615,3 +658,59 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for request {self.request_id}"
+
+
+class CaseNote(models.Model):
+    """A journal note (journalanteckning) on a case: the handling documented, dated, signed.
+
+    A locked record once saved (a database trigger refuses UPDATE and DELETE, migration
+    0012): a correction is a new note referring to the one it adds to, never an edit.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_name = models.CharField(max_length=200)
+    author_title = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    # An addendum names the note it adds to (on the same case).
+    refers_to = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="addenda"
+    )
+    written_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "written_at", "id"]
+        constraints = [
+            models.CheckConstraint(name="casenote_text_required", condition=~Q(text="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note #{self.pk} on case {self.case_id}"
+
+
+class CosignatureDecline(models.Model):
+    """The second signer refused to co-sign a decision, with the reason.
+
+    The first decision stays (decisions are never deleted) but is never carried out:
+    its request is superseded and the same material is opened again, for the first
+    signer, as `reopened` (a new ApprovalRequest). Append-only (migration 0012).
+    """
+
+    decision = models.OneToOneField(
+        Decision, on_delete=models.PROTECT, related_name="cosignature_decline"
+    )
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signer_name = models.CharField(max_length=200)
+    reason = models.TextField()
+    reopened = models.OneToOneField(
+        ApprovalRequest, on_delete=models.PROTECT, related_name="reopened_by_decline"
+    )
+    declined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(name="cosignature_decline_reason", condition=~Q(reason="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"Second signature declined on decision {self.decision_id}"

@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
 
 from municipality.models import Unit
 
@@ -84,10 +84,18 @@ class ProcessOperations:
     median_robot_seconds: float | None
     median_human_seconds: float | None
     followed_proposal_share: float | None
+    # Service processes: cases the robot settled alone, and its share of all ended cases.
+    completed_total: int = 0
+    completed_by_robot: int = 0
+
+    @property
+    def automation_rate(self) -> float | None:
+        ended = self.decided_total + self.completed_total
+        return self.completed_by_robot / ended if ended else None
 
     @property
     def hours_saved_total(self) -> float:
-        return self.decided_total * self.minutes_saved_per_case / 60
+        return (self.decided_total + self.completed_total) * self.minutes_saved_per_case / 60
 
     @property
     def hours_saved_window(self) -> float:
@@ -137,6 +145,13 @@ def _case_volumes(*, since: datetime) -> dict[str, dict]:
             received_total=Count("pk"),
             received_window=Count("pk", filter=Q(received_at__gte=since)),
             decided_total=Count("pk", filter=Q(status=Case.Status.DECIDED)),
+            completed_total=Count("pk", filter=Q(status=Case.Status.COMPLETED)),
+            # Completed with no person involved: no request of any kind was ever opened.
+            completed_by_robot=Count(
+                "pk",
+                filter=Q(status=Case.Status.COMPLETED)
+                & ~Q(Exists(ApprovalRequest.objects.filter(case=OuterRef("pk")))),
+            ),
             returned=Count("pk", filter=Q(status=Case.Status.RETURNED)),
             stopped=Count("pk", filter=Q(status=Case.Status.FAILED)),
         )
@@ -259,6 +274,8 @@ def process_catalogue(*, now: datetime) -> list[ProcessOperations]:
                 received_total=v.get("received_total", 0),
                 open_requests=open_requests.get(process.slug, 0),
                 decided_total=v.get("decided_total", 0),
+                completed_total=v.get("completed_total", 0),
+                completed_by_robot=v.get("completed_by_robot", 0),
                 returned=v.get("returned", 0),
                 stopped=stopped,
                 flow_failures_window=flow_failures,
@@ -326,6 +343,9 @@ def catalogue_as_json(
                     "median_robot_seconds": rounded(p.median_robot_seconds),
                     "median_human_seconds": rounded(p.median_human_seconds),
                     "followed_proposal_share": rounded(p.followed_proposal_share, 3),
+                    "completed_total": p.completed_total,
+                    "completed_by_robot": p.completed_by_robot,
+                    "automation_rate": rounded(p.automation_rate, 3),
                 },
                 "time_saved": {
                     "minutes_per_case": p.minutes_saved_per_case,

@@ -98,6 +98,11 @@ def _input_consumed(payload: dict) -> bool:
         return Case.objects.filter(
             requests__settlement=run_input["settlement_id"], status=Case.Status.COMPLETED
         ).exists()
+    if run_input.get("deadline_passed"):
+        # Confirmed when the flow took the case back from "returned".
+        return not Case.objects.filter(
+            pk=run_input["case_id"], status=Case.Status.RETURNED
+        ).exists()
     return Supplement.objects.filter(
         pk=run_input["supplement_id"], consumed_at__isnull=False
     ).exists()

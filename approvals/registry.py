@@ -93,11 +93,23 @@ class Templates:
 
     material: str | None = None  # the decision material (beslutsunderlag), HTML → PDF
     document: str | None = None  # the letter, certificate or other document the robot writes
+    # The request for completion sent when a signer returns the case (default: the core's).
+    completion_request: str | None = None
     inbox_summary: str | None = None  # one cell in the inbox row
     case_panel: str | None = None  # the proposal panel on the case page
 
     def names(self) -> list[str]:
-        return [n for n in (self.material, self.document, self.inbox_summary, self.case_panel) if n]
+        return [
+            n
+            for n in (
+                self.material,
+                self.document,
+                self.completion_request,
+                self.inbox_summary,
+                self.case_panel,
+            )
+            if n
+        ]
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,8 @@ class ProcessSpec:
     templates: Templates = field(default_factory=Templates)
     due_working_days: int = 5
     minutes_saved_per_case: int = 20
+    # After a return for completion, how long the applicant has (working days).
+    completion_working_days: int = 10
     description: str | Promise = ""
     # "module:Model" of the pydantic models; None when the trigger takes no body.
     application_schema: str | None = None
@@ -212,8 +226,15 @@ class ProcessSpec:
 #     Line changes at decision time (approvals.adjustments).
 # document_context(*, decision) -> dict
 #     Extra context for the document template when a decision is executed.
-# inbox_row(*, material) -> dict
-#     Extra figures for the inbox summary cell (default: the material's summary).
+# proposed_outcome(*, proposal) -> str
+#     The outcome the robot proposes (default "approved"): "followed the proposal" compares
+#     the signed outcome with it.
+# case_panel_context(*, case, material) -> dict
+#     Context for the process's case-page panel template (available as `panel`).
+# exception_actions() -> list[str]
+#     The settlement actions a person may choose for an exception (exceptions mode).
+# demo_load(*, org) -> None
+#     The process's part of the demo organisation (unit, people, delegation order).
 
 
 def _load(path: str):

@@ -27,6 +27,8 @@ DECISION_MOTIVATION_MISSING = "DECISION_MOTIVATION_MISSING"
 DECISION_AMOUNT_INVALID = "DECISION_AMOUNT_INVALID"
 DECISION_OUTCOME_INVALID = "DECISION_OUTCOME_INVALID"
 DECISION_ADJUSTMENT_INVALID = "DECISION_ADJUSTMENT_INVALID"
+DECISION_APPROVAL_BELOW_PROPOSAL = "DECISION_APPROVAL_BELOW_PROPOSAL"
+DECISION_FLAGS_NOT_ACKNOWLEDGED = "DECISION_FLAGS_NOT_ACKNOWLEDGED"
 DECISION_ADJUSTMENT_OUTCOME_MISMATCH = "DECISION_ADJUSTMENT_OUTCOME_MISMATCH"
 DECISION_ADJUSTMENT_AMOUNT_MISMATCH = "DECISION_ADJUSTMENT_AMOUNT_MISMATCH"
 DECISION_COSIGNER_SAME_PERSON = "DECISION_COSIGNER_SAME_PERSON"
@@ -34,6 +36,7 @@ DECISION_COSIGNATURE_MISMATCH = "DECISION_COSIGNATURE_MISMATCH"
 RESUME_NO_DECISION = "RESUME_NO_DECISION"
 RESUME_INPUT_MISMATCH = "RESUME_INPUT_MISMATCH"
 RESUME_COSIGNATURE_MISSING = "RESUME_COSIGNATURE_MISSING"
+RESUME_RECORD_TAMPERED = "RESUME_RECORD_TAMPERED"
 
 # English msgids, translated where they are shown (locale/sv); the rules stay pure.
 MESSAGES = {
@@ -64,6 +67,14 @@ MESSAGES = {
         "The amount must be a whole number of kronor, 0 or more."
     ),
     DECISION_OUTCOME_INVALID: gettext_noop("Unknown outcome."),
+    DECISION_FLAGS_NOT_ACKNOWLEDGED: gettext_noop(
+        "This case is held for manual review: confirm that you have checked each deviation "
+        "marked for review before you decide."
+    ),
+    DECISION_APPROVAL_BELOW_PROPOSAL: gettext_noop(
+        "Granting less than proposed is a partial refusal: choose to approve another amount "
+        "and give the reason, so that the letter says how to appeal."
+    ),
     DECISION_ADJUSTMENT_INVALID: gettext_noop(
         "A changed line cannot be used: only cost and income lines can be changed, each once, "
         "to a whole number of kronor, 0 or more, other than the proposed one, with a reason."
@@ -86,11 +97,13 @@ MESSAGES = {
     ),
     RESUME_NO_DECISION: gettext_noop("No signed decision exists for this request."),
     RESUME_INPUT_MISMATCH: gettext_noop("The resume input does not match the signed decision."),
+    RESUME_RECORD_TAMPERED: gettext_noop(
+        "The decision or its material no longer matches what the trail recorded at signing."
+    ),
     RESUME_COSIGNATURE_MISSING: gettext_noop(
         "The decision needs a second signature that has not been given."
     ),
 }
-
 
 
 @dataclass(frozen=True)
@@ -237,6 +250,34 @@ def adjustments_fit_outcome(
         expected = partial.code if partial else None
     if outcome.code != expected:
         return DECISION_ADJUSTMENT_OUTCOME_MISMATCH
+    return None
+
+
+def amount_decided_about(*, outcome: str, proposed: int | None, granted: int | None) -> int:
+    """The sum a decision is about, which delegation limits and second-signer rules compare
+    against: the larger of what was proposed (applied for) and what is granted, for every
+    outcome — refusing 21 835 kr is a decision about 21 835 kr. A return decides no sum."""
+    if outcome == RETURNED:
+        return 0
+    return max(proposed or 0, granted or 0)
+
+
+def flags_acknowledged(*, flags: list[dict], acknowledged: set[str]) -> str | None:
+    # A deviation that freezes the case (e.g. a second application for the same period)
+    # is confirmed by the signer, one by one; none is passed over by default.
+    required = {f["code"] for f in flags if f.get("requires_acknowledgement")}
+    if required - acknowledged:
+        return DECISION_FLAGS_NOT_ACKNOWLEDGED
+    return None
+
+
+def approval_not_below_proposal(
+    *, outcome: str, amount: int | None, proposed: int | None
+) -> str | None:
+    # An "approval" of less than the proposed sum would hide a partial refusal (and its
+    # appeal instructions) from the party.
+    if outcome == APPROVED and amount is not None and proposed is not None and amount < proposed:
+        return DECISION_APPROVAL_BELOW_PROPOSAL
     return None
 
 

@@ -9,7 +9,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StrictInt, field_validator
 
 from municipality.personnummer import PersonnummerError, parse_personnummer
 
@@ -53,6 +53,21 @@ class CaseStatusOut(BaseModel):
     status: str
     status_url: str
     decision: dict | None = None
+    # Held for manual review at intake (e.g. "duplicate_period"): a person decides first.
+    flags: list[dict] = []
+    # After a return: what is missing and by when (the request for completion's content).
+    completion: dict | None = None
+    documents: list[dict] = []
+
+
+class CallbackIn(Strict):
+    url: HttpUrl = Field(description="https URL that receives a POST per status change")
+
+
+class CallbackOut(BaseModel):
+    url: str
+    secret: str = Field(description="HMAC-SHA256 key; shown only now")
+    signature: str
 
 
 class ErrorOut(BaseModel):

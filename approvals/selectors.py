@@ -5,7 +5,8 @@ from datetime import date, timedelta
 
 from django.contrib.auth.models import Permission, User
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case as DbCase
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from municipality.models import Staff
@@ -202,7 +203,39 @@ def inbox_rows(*, page_ids: QuerySet, tab: str) -> list[ApprovalRequest]:
     if tab in (TAB_SECOND, TAB_RETURNED, TAB_DECIDED):
         qs = qs.select_related("decision")
         fields += _DECISION_FIELDS
-    return list(qs.only(*fields).order_by(*page_ids.query.order_by))
+    # The applicant's name in the same query (a one-row subquery per row of the page).
+    return list(
+        qs.only(*fields)
+        .annotate(applicant_name=applicant_name_subquery())
+        .order_by(*page_ids.query.order_by)
+    )
+
+
+def applicant_name_subquery() -> Subquery:
+    """The first party's name of a request's case: the applicant's, else the first one's."""
+    return Subquery(
+        CaseParty.objects.filter(case_id=OuterRef("case_id"))
+        .order_by(DbCase(When(role=CaseParty.APPLICANT, then=Value(0)), default=Value(1)), "id")
+        .values("name")[:1]
+    )
+
+
+def applicant_names(*, case_ids: list[int]) -> dict[int, str]:
+    """The first party's (the applicant's) name per case, in one query: the name column only."""
+    names: dict[int, str] = {}
+    applicants: set[int] = set()
+    parties = (
+        CaseParty.objects.filter(case_id__in=case_ids)
+        .order_by("case_id", "id")
+        .values_list("case_id", "role", "name")
+    )
+    for case_id, role, name in parties:
+        if role == CaseParty.APPLICANT and case_id not in applicants:
+            names[case_id] = name
+            applicants.add(case_id)
+        elif case_id not in names:
+            names[case_id] = name
+    return names
 
 
 def inbox_page(
@@ -318,3 +351,93 @@ def case_history(*, case: Case) -> QuerySet[AuditEvent]:
         )
         .order_by("seq")
     )
+
+
+# --- the team leader's view --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkerLoad:
+    user: User
+    open: int
+    overdue: int
+
+
+def team_requests(*, user) -> list[ApprovalRequest]:
+    """Every open request of the team leader's unit (theirs and everyone's), due first.
+
+    Reassigning a request keeps it here: the list is the unit's, not the leader's.
+    """
+    rows = list(
+        requests_visible_to(user=user)
+        .filter(status__in=[ApprovalRequest.Status.OPEN, ApprovalRequest.Status.AWAITING_SECOND])
+        .select_related("case", "material", "assigned_to")
+        .only(*_ROW_FIELDS)
+        .order_by("due_date", "pk")
+    )
+    names = applicant_names(case_ids=[r.case_id for r in rows])
+    for row in rows:
+        row.applicant_name = names.get(row.case_id, "")
+    return rows
+
+
+def team_load(*, requests: list[ApprovalRequest], workers: list, today: date) -> list[WorkerLoad]:
+    """Each caseworker's open requests and how many are overdue (unassigned ones as None)."""
+    counts: dict[int | None, list[int]] = {w.pk: [0, 0] for w in workers}
+    counts[None] = [0, 0]
+    for r in requests:
+        if r.status != ApprovalRequest.Status.OPEN:
+            continue
+        entry = counts.setdefault(r.assigned_to_id, [0, 0])
+        entry[0] += 1
+        if r.due_date is not None and r.due_date < today:
+            entry[1] += 1
+    loads = [WorkerLoad(w, *counts[w.pk]) for w in workers]
+    return loads + [WorkerLoad(None, *counts[None])]
+
+
+# --- the next case after signing ---------------------------------------------------------
+
+
+def next_request(*, user, after_case_id: int | None = None) -> ApprovalRequest | None:
+    """The next request in the caseworker's order: their own cases, then the unit queue,
+    each in the inbox's order (due date first); never the case just decided."""
+    for tab in (TAB_MINE, TAB_UNASSIGNED):
+        qs = inbox_requests(user=user, tab=tab, filters=InboxFilters())
+        if after_case_id is not None:
+            qs = qs.exclude(case_id=after_case_id)
+        found = qs.only("id", "case_id").first()
+        if found is not None:
+            return found
+    return None
+
+
+# --- what the case's status honestly is ----------------------------------------------------
+
+STATUS_SECOND_PENDING = "second_pending"
+STATUS_LETTER_PENDING = "letter_pending"
+STATUS_DECIDED = "decided"
+
+
+def case_display_status(*, case: Case, active, decisions: list[Decision]) -> str:
+    """The status a person reads: the case's own, unless a signature already moved it on.
+
+    After signing the case waits for the robot: "decided, the letter is being written"
+    until the decision's letter exists; with a second signature pending it says so.
+    """
+    if active is not None and active.status == ApprovalRequest.Status.AWAITING_SECOND:
+        return STATUS_SECOND_PENDING
+    if active is not None:
+        return case.status
+    standing = [
+        d
+        for d in decisions
+        if d.outcome != Decision.Outcome.RETURNED
+        and d.request.status == ApprovalRequest.Status.DECIDED
+    ]
+    if not standing:
+        return case.status
+    latest = standing[-1]
+    if not any(doc.kind == "decision_letter" for doc in latest.documents.all()):
+        return STATUS_LETTER_PENDING
+    return STATUS_DECIDED

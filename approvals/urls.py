@@ -6,6 +6,14 @@ app_name = "approvals"
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("start/", views.landing, name="landing"),
+    path("search/", views.case_search, name="search"),
+    path("team/", views.team, name="team"),
+    path("next/", views.next_case, name="next_case"),
+    path("cases/<int:case_id>/notes/", views.note_submit, name="note"),
+    path("requests/<int:request_id>/decline-cosign/", views.cosign_decline, name="cosign_decline"),
+    path("requests/<int:request_id>/hand-over/", views.hand_over, name="hand_over"),
+    path("audit/search/", views.audit_case_search, name="audit_case_search"),
     path("cases/<int:case_id>/", views.case_detail, name="case"),
     path("material/<int:material_id>/", views.material_html, name="material"),
     path("material/<int:material_id>/pdf/", views.material_pdf, name="material_pdf"),

@@ -15,12 +15,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from . import access, adjustments, rules, selectors, services
-from .forms import DecisionForm, InboxFilterForm, ReassignForm
-from .models import ApprovalRequest, Case, Decision, Document, Material
+from . import access, adjustments, rules, search, selectors, services
+from .forms import (
+    CosignatureDeclineForm,
+    DecisionForm,
+    HandOverForm,
+    InboxFilterForm,
+    NoteForm,
+    ReassignForm,
+    SearchForm,
+)
+from .models import ApprovalRequest, Case, CaseNote, Decision, Document, Material
 from .registry import registry
-from .services import assignment
-from .services.signing import decision_type_of
+from .services import assignment, handover, notes
+from .services.signing import COSIGNATURE_REASON_MISSING, cosignature_decline, decision_type_of
+from .templatetags.casework import kr
 
 # Requests a caseworker can still act on from the case page.
 ACTIVE_STATUSES = (ApprovalRequest.Status.OPEN, ApprovalRequest.Status.AWAITING_SECOND)
@@ -64,7 +73,9 @@ def inbox(request):
             "filters": filters,
             "process_names": dict(processes),
             "summary_templates": {
-                p.slug: p.templates.inbox_summary for p in registry.all() if p.templates.inbox_summary
+                p.slug: p.templates.inbox_summary
+                for p in registry.all()
+                if p.templates.inbox_summary
             },
             "today": today,
         },
@@ -79,12 +90,26 @@ def _decision_form(approval: ApprovalRequest, *args, **kwargs) -> DecisionForm:
         lines=adjustments.adjustable_lines(
             process=approval.case.process, proposal=approval.material.proposal
         ),
+        flags=approval.material.flags,
         **kwargs,
     )
 
 
-def _case_page(request, case: Case, *, form: DecisionForm | None = None, status: int = 200):
-    """Render the one-screen case page and log the read (the page shows case data)."""
+def _case_page(
+    request,
+    case: Case,
+    *,
+    form: DecisionForm | None = None,
+    status: int = 200,
+    gate_problem: dict | None = None,
+    note_form: NoteForm | None = None,
+    decline_form: CosignatureDeclineForm | None = None,
+):
+    """Render the one-screen case page and log the read (the page shows case data).
+
+    After a refusal (form errors or the gate's), the bound form comes back with what
+    was typed, and the error box takes the focus.
+    """
     user = request.user
     services.case_access_record(user=user, case=case, what="case_page")
     active = (
@@ -96,7 +121,7 @@ def _case_page(request, case: Case, *, form: DecisionForm | None = None, status:
     material = case.materials.defer("html", "pdf").order_by("-version").first()
     decisions = list(
         Decision.objects.filter(request__case=case)
-        .select_related("cosignature")
+        .select_related("cosignature", "cosignature_decline", "request")
         .prefetch_related(Prefetch("documents", Document.objects.defer("pdf")))
         .order_by("signed_at")
     )
@@ -126,8 +151,12 @@ def _case_page(request, case: Case, *, form: DecisionForm | None = None, status:
         form = _decision_form(active, initial=initial)
         if first_decision is not None:
             form.initial.update(form.line_initial(first_decision.adjustments))
+    # A refused signature keeps the form, whoever holds the case now: nothing typed is lost.
+    show_form = can_sign or (gate_problem is not None and form is not None and active is not None)
     open_claim = active is not None and active.status == ApprovalRequest.Status.OPEN
     process = selectors.process_for(case=case)
+    may_note = access.may_write_note(user=user, case=case)
+    staff = access.staff_of(user)
     panel_context = process.hook("case_panel_context") if process else None
     context = {
         "case": case,
@@ -137,7 +166,20 @@ def _case_page(request, case: Case, *, form: DecisionForm | None = None, status:
         "documents": case.documents.defer("pdf").order_by("pk"),
         "active": active,
         "overdue": active is not None and assignment.request_is_overdue(active),
-        "form": form if can_sign else None,
+        "form": form if show_form else None,
+        "gate_problem": gate_problem,
+        "decline_form": (
+            (decline_form or CosignatureDeclineForm()) if can_sign and first_decision else None
+        ),
+        "notes": CaseNote.objects.filter(case=case).order_by("written_at", "pk"),
+        "note_form": (note_form or NoteForm(case=case)) if may_note else None,
+        "display_status": selectors.case_display_status(
+            case=case, active=active, decisions=decisions
+        ),
+        "offer_next": not show_form
+        and staff is not None
+        and staff.is_human
+        and staff.unit_id == case.unit_id,
         "first_decision": first_decision,
         "can_claim": open_claim and may_work and active.assigned_to_id is None,
         "can_release": open_claim
@@ -226,15 +268,33 @@ def decision_submit(request, request_id: int):
             outcome=data["outcome"],
             motivation=data["motivation"] or "",
             shown_material_sha256=data["material_sha256"],
-            amount=form.typed_amount(),
+            # A second signer confirms the first signature's sum (carried in the form).
+            amount=(
+                data.get("amount")
+                if approval.status == ApprovalRequest.Status.AWAITING_SECOND
+                else form.typed_amount()
+            ),
             adjustments=form.adjustments() or None,
+            acknowledged_flags=form.acknowledged(),
         )
     except services.GateRefused as exc:
         services.decision_sign_refusal_record(
             request_id=approval.pk, user=request.user, code=exc.code
         )
-        messages.error(request, _(rules.MESSAGES.get(exc.code, exc.code)))
-        return redirect("approvals:case", case_id=case.pk)
+        problem = _gate_problem(approval, request.user, exc.code, form)
+        if exc.code == rules.DECISION_MATERIAL_STALE:
+            # The page shows the current material again; what was typed stays, and the
+            # signature will be checked against what is shown now.
+            current = (
+                case.requests.filter(status__in=ACTIVE_STATUSES).select_related("material").first()
+            )
+            if current is not None:
+                data = request.POST.copy()
+                data["material_sha256"] = current.material.sha256
+                form = _decision_form(current, data)
+                form.is_valid()
+        # Shown again, not redirected: the form keeps what was typed.
+        return _case_page(request, case, form=form, status=409, gate_problem=problem)
     decision.request.refresh_from_db(fields=["status"])
     if decision.request.status == ApprovalRequest.Status.AWAITING_SECOND:
         messages.success(
@@ -245,6 +305,54 @@ def decision_submit(request, request_id: int):
             request, _("Decision signed. The robot carries it out and writes the letter.")
         )
     return redirect("approvals:case", case_id=case.pk)
+
+
+def _gate_problem(approval: ApprovalRequest, user, code: str, form: DecisionForm) -> dict:
+    """What the gate refused, in words that name the limit or the colleague, and the next step."""
+    problem = {"code": code, "message": _(rules.MESSAGES.get(code, code)), "colleagues": []}
+    if code == rules.DECISION_SIGNER_NOT_DELEGATED:
+        amount = form.typed_amount()
+        if amount is None:
+            amount = approval.authority_amount
+        limit = handover.delegation_limit(user=user, request=approval)
+        if limit is False:
+            problem["message"] = _("You hold no delegation for this decision.")
+        elif limit is not None:
+            problem["message"] = _(
+                "Your delegation covers up to %(limit)s. This decision is %(amount)s."
+            ) % {"limit": kr(limit), "amount": kr(amount)}
+        problem["amount"] = amount
+        problem["colleagues"] = handover.colleagues_who_may_sign(
+            request=approval, amount=amount, exclude=user
+        )
+        problem["next_step"] = _(
+            "Send the case to a colleague whose delegation covers it: they get it in their "
+            "cases and an e-mail."
+        )
+    elif code == rules.DECISION_SIGNER_NOT_ASSIGNEE:
+        holder = (
+            ApprovalRequest.objects.filter(pk=approval.pk)
+            .values_list(
+                "assigned_to__first_name", "assigned_to__last_name", "assigned_to__username"
+            )
+            .first()
+        )
+        name = " ".join(p for p in holder[:2] if p) or holder[2] if holder else ""
+        problem["message"] = _("%(name)s has claimed this case; only they can sign it.") % {
+            "name": name
+        }
+        problem["next_step"] = _(
+            "Ask %(name)s to release it, or your team leader to reassign it. What you wrote "
+            "is kept below."
+        ) % {"name": name}
+    elif code == rules.DECISION_MATERIAL_STALE:
+        problem["next_step"] = _(
+            "The current material is shown now. Read it; what you wrote is kept below, and "
+            "you sign against the material shown."
+        )
+    elif code == rules.DECISION_COSIGNER_SAME_PERSON:
+        problem["next_step"] = _("Another delegate of the unit gives the second signature.")
+    return problem
 
 
 def _back(request, case: Case):
@@ -315,3 +423,187 @@ def request_reassign(request, request_id: int):
         ),
         _("The case was reassigned."),
     )
+
+
+# --- landing, search, notes, team view, next case, declines, hand-over (issue 9) ----------
+
+
+@login_required
+def landing(request):
+    """Where a login lands: auditors on the audit pages, process owners on the catalogue,
+    everyone else on the inbox."""
+    if access.may_audit(request.user):
+        return redirect("approvals:audit_search")
+    if access.may_operate(request.user):
+        return redirect("approvals:operations")
+    return redirect("approvals:inbox")
+
+
+def _search_page(request, *, audit: bool):
+    form = SearchForm(request.GET or None)
+    raw = form.data.get("q", "") if form.is_bound else ""
+    query, hits = (
+        search.case_search(user=request.user, raw=raw, audit=audit)
+        if raw
+        else (
+            None,
+            [],
+        )
+    )
+    rows = [(case, search.applicant_name(case)) for case in hits]
+    return render(
+        request,
+        "approvals/search.html",
+        {
+            "form": form,
+            "query": query,
+            "rows": rows,
+            "audit": audit,
+            "limit": search.SEARCH_LIMIT,
+            "process_names": {p.slug: str(p.name) for p in registry.all()},
+            "min_length": search.MIN_QUERY_LENGTH,
+        },
+    )
+
+
+@login_required
+def case_search(request):
+    """Find a case of one's unit by name, personnummer or reference (every hit is logged)."""
+    return _search_page(request, audit=False)
+
+
+def audit_case_search(request):
+    """The auditor's search: the same, over every case, logged with the audit purpose."""
+    from .audit_views import auditor_only
+
+    return auditor_only(lambda r: _search_page(r, audit=True))(request)
+
+
+@login_required
+@require_POST
+def note_submit(request, case_id: int):
+    case = _case_for(request.user, case_id)
+    form = NoteForm(request.POST, case=case)
+    if form.is_valid():
+        try:
+            notes.note_write(
+                case_id=case.pk,
+                user=request.user,
+                text=form.cleaned_data["text"],
+                refers_to_id=form.cleaned_data.get("refers_to"),
+            )
+        except notes.NoteRefused as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The note is saved. It can no longer be changed."))
+            return redirect(f"{case_url(case)}#notes-h")
+    return _case_page(request, case, note_form=form, status=400)
+
+
+def case_url(case: Case) -> str:
+    from django.urls import reverse
+
+    return reverse("approvals:case", args=[case.pk])
+
+
+@login_required
+def team(request):
+    """The team leader's view: every open request of the unit, who holds it, each one's load."""
+    user = request.user
+    if not access.is_team_leader(user):
+        raise Http404
+    today = timezone.localdate()
+    rows = selectors.team_requests(user=user)
+    workers = []
+    forms_by_request = {}
+    for row in rows:
+        if row.status != ApprovalRequest.Status.OPEN:
+            continue
+        colleagues = access.colleagues_for(request=row)
+        for colleague in colleagues:
+            if colleague not in workers:
+                workers.append(colleague)
+        forms_by_request[row.pk] = ReassignForm(
+            colleagues=colleagues,
+            initial={"assignee": row.assigned_to_id},
+            auto_id=f"id_r{row.pk}_%s",
+        )
+    workers.sort(key=lambda u: (u.first_name, u.last_name, u.username))
+    return render(
+        request,
+        "approvals/team.html",
+        {
+            "rows": [(r, forms_by_request.get(r.pk)) for r in rows],
+            "loads": selectors.team_load(requests=rows, workers=workers, today=today),
+            "today": today,
+            "process_names": {p.slug: str(p.name) for p in registry.all()},
+        },
+    )
+
+
+@login_required
+def next_case(request):
+    """ "Nästa ärende": the next case in the caseworker's order (each still decided on its own)."""
+    try:
+        after = int(request.GET.get("after", ""))
+    except ValueError:
+        after = None
+    found = selectors.next_request(user=request.user, after_case_id=after)
+    if found is None:
+        messages.info(request, _("No more cases waiting: your cases and the unit queue are empty."))
+        return redirect("approvals:inbox")
+    return redirect("approvals:case", case_id=found.case_id)
+
+
+@login_required
+@require_POST
+def cosign_decline(request, request_id: int):
+    approval = get_object_or_404(ApprovalRequest, pk=request_id)
+    case = _case_for(request.user, approval.case_id)
+    form = CosignatureDeclineForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, case, decline_form=form, status=400)
+    try:
+        decline = cosignature_decline(
+            request_id=approval.pk, user=request.user, reason=form.cleaned_data["reason"]
+        )
+    except services.GateRefused as exc:
+        message = (
+            _("Write why you do not co-sign.")
+            if exc.code == COSIGNATURE_REASON_MISSING
+            else _(rules.MESSAGES.get(exc.code, exc.code))
+        )
+        form.add_error("reason", message)
+        return _case_page(request, case, decline_form=form, status=409)
+    messages.success(
+        request,
+        _("You declined to co-sign. The case is back with %(name)s, with your reason.")
+        % {"name": decline.decision.signer_name},
+    )
+    return redirect("approvals:case", case_id=case.pk)
+
+
+@login_required
+@require_POST
+def hand_over(request, request_id: int):
+    """One click from a delegation refusal: the case goes to a colleague who may sign it."""
+    approval = get_object_or_404(ApprovalRequest, pk=request_id)
+    case = _case_for(request.user, approval.case_id)
+    form = HandOverForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a colleague from the list."))
+        return redirect("approvals:case", case_id=case.pk)
+    to = access.get_user_model().objects.filter(pk=form.cleaned_data["to"]).first()
+    try:
+        handover.request_hand_over(
+            request_id=approval.pk, user=request.user, to=to, amount=form.cleaned_data["amount"]
+        )
+    except handover.HandoverRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("The case is sent to %(name)s, who has been told by e-mail.")
+            % {"name": to.get_full_name() or to.get_username()},
+        )
+    return redirect("approvals:case", case_id=case.pk)

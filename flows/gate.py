@@ -7,13 +7,13 @@ refused claim (forged or stale input sent straight to Prefect's API) is logged o
 the case and the flow suspends again, waiting for a real decision.
 """
 
+import itertools
+
 from prefect import get_run_logger
 from prefect.context import FlowRunContext
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 from pydantic import Field
-
-MAX_REFUSED_CLAIMS = 5
 
 
 class DecisionInput(RunInput):
@@ -25,25 +25,30 @@ class DecisionInput(RunInput):
 
 
 class SupplementInput(RunInput):
-    """Sent when the applicant's system delivered the missing information."""
+    """Sent when the applicant's system delivered the missing information, or when the
+    deadline of the request for completion passed without it (`deadline_passed`)."""
 
     case_id: int = Field(ge=1)
-    supplement_id: int = Field(ge=1)
-
-
-class DecisionNotVerified(RuntimeError):
-    """Too many refused resume claims; the run stops without executing anything."""
+    supplement_id: int | None = Field(None, ge=1)
+    deadline_passed: bool = False
 
 
 def await_human_decision(*, request_id: int):
     """Suspend until a human decision for `request_id` arrives and passes the gate."""
     from approvals.services import GateRefused, decision_verify_for_execution
+    from approvals.services.signing import request_current
 
     logger = get_run_logger()
     flow_run_id = str(FlowRunContext.get().flow_run.id)
-    for attempt in range(MAX_REFUSED_CLAIMS):
+    # A refused claim never consumes the run: however many forged or stale inputs arrive
+    # through Prefect's API, the run suspends again and the real signature is still carried
+    # out when it comes (each refusal is on the case's trail, once per pause key).
+    for attempt in itertools.count():
         key = f"approval-{request_id}-{attempt}"
         claim = suspend_flow_run(wait_for_input=DecisionInput, key=key, timeout=None)
+        # A declined second signature reopens the material as a new request: the decision
+        # that resumes the run is then signed on that one.
+        request_id = request_current(request_id=request_id)
         try:
             verified = decision_verify_for_execution(
                 request_id=request_id,
@@ -58,14 +63,18 @@ def await_human_decision(*, request_id: int):
             continue
         logger.info("Decision %s verified for request %s.", verified.decision_id, request_id)
         return verified
-    raise DecisionNotVerified(
-        f"{MAX_REFUSED_CLAIMS} resume claims refused for request {request_id}"
-    )
 
 
-def await_supplement(*, case_id: int, round_no: int) -> int:
-    """Suspend until the applicant's supplement arrives; returns its id after checking it."""
-    from approvals.services import supplement_verify
+def await_supplement(*, case_id: int, round_no: int) -> int | None:
+    """Suspend until the supplement arrives (its id, checked) or the deadline passed (None).
+
+    Either way the flow goes on to compile material for a person: the robot never
+    decides a case whose completion did not come.
+    """
+    from approvals.services import completion_deadline_verify, supplement_verify
 
     claim = suspend_flow_run(wait_for_input=SupplementInput, key=f"supplement-{case_id}-{round_no}")
+    if claim.supplement_id is None:
+        completion_deadline_verify(case_id=case_id)
+        return None
     return supplement_verify(case_id=case_id, supplement_id=claim.supplement_id)

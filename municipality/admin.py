@@ -8,8 +8,12 @@ history (DelegationChange); a deleted line is only marked deleted.
 import copy
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import Delegation, DelegationChange, SecondSignerRule, Staff, Substitution
@@ -17,13 +21,43 @@ from .models import Delegation, DelegationChange, SecondSignerRule, Staff, Subst
 PEOPLE_FIELDS = ("user", "absent", "substitute")
 
 
-class DelegationOrderForm(forms.ModelForm):
+# The unit administrator's labels (Swedish by default through locale/sv).
+FIELD_LABELS = {
+    "decision_type": _("Decision type"),
+    "role": _("Role"),
+    "user": _("Named person"),
+    "max_amount": _("Highest amount (kr per month)"),
+    "valid_from": _("Valid from"),
+    "valid_to": _("Valid to"),
+    "reference": _("Point in the delegation order"),
+    "absent": _("Absent delegate"),
+    "substitute": _("Substitute"),
+    "above_amount": _("Above amount (kr per month)"),
+}
+
+
+def decision_type_choices(unit) -> list[tuple[str, str]]:
+    """The decision types of the registered processes the unit handles (all, if none)."""
+    from approvals.registry import registry
+
+    own = [p for p in registry.all() if unit is not None and p.unit_code == unit.code]
+    return [
+        (d.code, f"{p.name}: {d.label}") for p in own or registry.all() for d in p.decision_types
+    ]
+
+
+class ChangeReasonForm(forms.Form):
     change_reason = forms.CharField(
-        label="Reason for the change",
-        required=False,
+        label=_("Reason for the change"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="E.g. the committee's decision that changed the delegation order.",
+        help_text=_("E.g. the committee's decision that changed the delegation order."),
+        max_length=2000,
     )
+
+
+class DelegationOrderForm(forms.ModelForm):
+    # Every change, removal included, says why (the history keeps it with both versions).
+    change_reason = ChangeReasonForm.base_fields["change_reason"]
 
     # Set by DelegationOrderAdmin.get_form.
     admin_user = None
@@ -33,6 +67,21 @@ class DelegationOrderForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is None and self.admin_unit is not None:
             self.instance.unit = self.admin_unit
+        for name, label in FIELD_LABELS.items():
+            if name in self.fields:
+                self.fields[name].label = label
+        if "decision_type" in self.fields:
+            # Chosen from the registered processes: a typo would silently delegate nothing.
+            choices = decision_type_choices(self.admin_unit)
+            current = self.instance.decision_type if self.instance.pk else ""
+            if current and current not in dict(choices):
+                choices.append((current, current))
+            blank = [("", _("Every decision type"))] if self._meta.model is Substitution else []
+            self.fields["decision_type"] = forms.ChoiceField(
+                label=FIELD_LABELS["decision_type"],
+                choices=blank + choices,
+                required=not blank,
+            )
 
     def clean(self):
         data = super().clean()
@@ -107,22 +156,36 @@ class UnitScopedAdmin(admin.ModelAdmin):
             line=obj, admin_user=request.user, reason=form.cleaned_data.get("change_reason", "")
         )
 
-    def delete_model(self, request, obj):
-        services.delegation_order_delete(line=obj, admin_user=request.user)
+    def get_actions(self, request):
+        # No bulk removal: each line is removed on its own page, with its own reason.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            services.delegation_order_delete(line=obj, admin_user=request.user)
-
-    def get_deleted_objects(self, objs, request):
-        # A deleted line is only marked deleted: nothing else goes with it, and the
-        # decisions signed under it keep their reference.
-        objs = list(objs)
-        return (
-            [str(obj) for obj in objs],
-            {self.model._meta.verbose_name_plural: len(objs)},
-            set(),
-            [],
+    def delete_view(self, request, object_id, extra_context=None):
+        """Removing a line asks for the reason, like every other change."""
+        line = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_delete_permission(request, line):
+            raise PermissionDenied
+        form = ChangeReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            services.delegation_order_delete(
+                line=line, admin_user=request.user, reason=form.cleaned_data["change_reason"]
+            )
+            messages.success(request, _("The line was removed from the delegation order."))
+            opts = self.model._meta
+            return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        return render(
+            request,
+            "admin/municipality/delete_with_reason.html",
+            {
+                **self.admin_site.each_context(request),
+                "line": line,
+                "form": form,
+                "opts": self.model._meta,
+                "title": _("Remove a line of the delegation order"),
+            },
+            status=400 if request.method == "POST" else 200,
         )
 
 

@@ -30,7 +30,14 @@ def demo_unit(*, code: str, name: str, committee: str) -> Unit:
 
 
 def demo_user(
-    *, org: dict, username: str, first: str, last: str, kind: str, role: str, title: str,
+    *,
+    org: dict,
+    username: str,
+    first: str,
+    last: str,
+    kind: str,
+    role: str,
+    title: str,
     unit: Unit | None,
 ) -> User:
     """A demo login (password DEMO_PASSWORD for humans) with its place in the organisation."""
@@ -74,13 +81,17 @@ def demo_organisation_load() -> dict:
     org = {"users": {}, "units": {}, "token": DEMO_INTEGRATION_TOKEN}
     for username, first, last, kind, role, title in CORE_USERS:
         demo_user(
-            org=org, username=username, first=first, last=last, kind=kind, role=role,
-            title=title, unit=None,
+            org=org,
+            username=username,
+            first=first,
+            last=last,
+            kind=kind,
+            role=role,
+            title=title,
+            unit=None,
         )
     for spec in registry.all():
         load = spec.hook("demo_load")
         if load is not None:
             load(org=org)
-    # The first process's unit stays the "unit" of the demo (the README's walkthrough).
-    org["unit"] = next(iter(org["units"].values()), None)
     return org

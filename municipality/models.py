@@ -8,9 +8,12 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from .staff_personnummer import staff_personnummer_canonical, validate_staff_personnummer
 
 
 class Unit(models.Model):
@@ -18,6 +21,15 @@ class Unit(models.Model):
     name = models.CharField(max_length=200)
     committee = models.CharField(
         max_length=200, help_text="Nämnd whose delegation the unit exercises."
+    )
+    # What a letter from the unit must say (FL 31–33 §§): who the authority is and how to
+    # reach it, and where an appeal is sent (the committee, not the court).
+    municipality = models.CharField(max_length=200, blank=True)
+    address = models.CharField(max_length=300, blank=True, help_text="Postal address.")
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    committee_address = models.CharField(
+        max_length=300, blank=True, help_text="Where appeals are sent (the committee's address)."
     )
 
     class Meta:
@@ -60,8 +72,14 @@ class Staff(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.CASEWORKER)
     title = models.CharField(max_length=120, blank=True)
     # Kept only to detect conflicts of interest (a signer deciding their own or a
-    # household member's case); never shown in lists.
-    personnummer = models.CharField(max_length=12, blank=True)
+    # household member's case); never shown in lists. Any written form is accepted
+    # (13 characters: YYYYMMDD-NNNC) and stored as the canonical 12 digits.
+    personnummer = models.CharField(
+        max_length=13,
+        blank=True,
+        validators=[validate_staff_personnummer],
+        help_text="Personnummer or samordningsnummer; stored as YYYYMMDDNNNC.",
+    )
 
     class Meta:
         verbose_name_plural = "staff"
@@ -70,10 +88,27 @@ class Staff(models.Model):
                 name="staff_system_role_only_for_non_humans",
                 condition=Q(kind="human") | Q(role="system"),
             ),
+            # Whatever writes the row, only the canonical form can be compared.
+            models.CheckConstraint(
+                name="staff_personnummer_canonical",
+                condition=Q(personnummer="") | Q(personnummer__regex=r"^[0-9]{12}$"),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.user.get_full_name() or self.user.get_username()
+
+    def clean(self):
+        super().clean()
+        try:
+            self.personnummer = staff_personnummer_canonical(self.personnummer)
+        except ValidationError as exc:
+            raise ValidationError({"personnummer": exc}) from None
+
+    def save(self, *args, **kwargs):
+        # Canonical on every save, also where no form ran (shell, fixtures, services).
+        self.personnummer = staff_personnummer_canonical(self.personnummer)
+        super().save(*args, **kwargs)
 
     @property
     def is_human(self) -> bool:

@@ -1,6 +1,6 @@
 """Swedish personnummer and samordningsnummer: validation and parsing.
 
-Rules (Skatteverket; see shared/DOMAIN.md "Personnummer and samordningsnummer"):
+Rules (Skatteverket, "Personnummer" SKV 704 and "Samordningsnummer"):
 
 * Accepted forms: ``YYYYMMDDNNNC``, ``YYYYMMDD-NNNC``, ``YYMMDD-NNNC``, ``YYMMDD+NNNC`` and
   ``YYMMDDNNNC``. Surrounding whitespace is ignored; anything else (inner spaces, other

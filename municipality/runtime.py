@@ -54,6 +54,7 @@ def prefect_env(*, home: Path, port: int) -> dict[str, str]:
         "PREFECT_LOCAL_STORAGE_PATH": str(home / "storage"),
         "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        "PREFECT_WORKER_QUERY_SECONDS": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_TELEMETRY_ENABLED": "false",
         "PREFECT_LOGGING_TO_API_ENABLED": "true",
@@ -96,8 +97,31 @@ def start_prefect_server(
     return start(cmd, env=child_env(env), log=log)
 
 
+# How flow runs are executed: "warm" (default) is the project's worker type, which runs
+# each flow run in a child forked from a process that already imported Django, Prefect's
+# engine and WeasyPrint (flows/worker, docs/scaling.md); "serve" is Prefect's serve(),
+# one fresh interpreter per run (the baseline the benchmarks compare against).
+EXECUTORS = ("warm", "serve")
+WARM_POOL = "robotfabrik-warm"
+
+
+def flow_executor() -> str:
+    executor = os.environ.get("ROBOTFABRIK_EXECUTOR", "warm")
+    if executor not in EXECUTORS:
+        raise ValueError(f"ROBOTFABRIK_EXECUTOR must be one of {EXECUTORS}, not {executor!r}")
+    return executor
+
+
 def start_flow_runner(*, env: dict[str, str], log: Path | None = None) -> subprocess.Popen:
-    return start([sys.executable, "-m", "flows.serve"], env=child_env(env), log=log)
+    """The process that executes flow runs: the warm worker, or Prefect's serve()."""
+    if flow_executor() == "serve":
+        return start([sys.executable, "-m", "flows.serve"], env=child_env(env), log=log)
+    limit = os.environ.get("ROBOTFABRIK_WORKER_LIMIT", "4")
+    return start(
+        [sys.executable, "-m", "flows.worker", "--pool", WARM_POOL, "--limit", limit],
+        env=child_env(env),
+        log=log,
+    )
 
 
 def wait_for_http(url: str, *, timeout: float = 90, proc: subprocess.Popen | None = None) -> None:
@@ -127,10 +151,14 @@ def wait_for_deployment(
             raise RuntimeError(f"flow runner exited with {proc.returncode}")
         try:
             with get_client(sync_client=True) as client:
-                client.read_deployment_by_name(name)
+                deployment = client.read_deployment_by_name(name)
+            # With the warm worker the deployment must be the one on its pool (a Prefect
+            # database kept from a serve() run holds one by the same name).
+            if flow_executor() == "serve" or deployment.work_pool_name == WARM_POOL:
                 return
         except Exception:
-            time.sleep(0.5)
+            pass
+        time.sleep(0.5)
     raise TimeoutError(f"deployment {name} not registered within {timeout} s")
 
 

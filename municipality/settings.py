@@ -5,17 +5,70 @@ variables rather than choosing a settings file.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from flows.discovery import process_app_names
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("ROBOTFABRIK_STATE_DIR", BASE_DIR / "state"))
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-secret-key-change-me-in-production")
-DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
+
+def env_flag(name: str, default: bool) -> bool:
+    """A yes/no variable: "1", "true", "yes", "on" are yes; "0", "false", "no", "off", "" no."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.strip().lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ImproperlyConfigured(f"{name} must be 1 or 0, not {value!r}.")
+
+
+DEBUG = env_flag("DJANGO_DEBUG", False)
+# A machine of one person: `make demo` (ROBOTFABRIK_DEMO=1), development with DEBUG, or a
+# test run (pytest sets PYTEST_VERSION in its own environment and its children's). Anything
+# else is treated as production: no generated secret, HTTPS-only cookies, HSTS, redirects.
+LOCAL_RUN = DEBUG or env_flag("ROBOTFABRIK_DEMO", False) or "PYTEST_VERSION" in os.environ
+
+
+def local_secret_key(state_dir: Path) -> str:
+    """A random key made once per state folder (mode 0600) for a local run.
+
+    There is no default key in the code: a key anyone can read in the repository would let
+    anyone forge sessions and password-reset tokens. Production must set DJANGO_SECRET_KEY.
+    """
+    path = state_dir / "secret-key"
+    if not path.exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it at the same moment; read theirs
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not LOCAL_RUN:
+        # Refuse to start rather than run production on a guessable key.
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Production needs a long random key (see "
+            "docs/production.md); for the demo or development set ROBOTFABRIK_DEMO=1 or "
+            "DJANGO_DEBUG=1, which use a key generated in the state folder."
+        )
+    SECRET_KEY = local_secret_key(STATE_DIR)
+# Old keys still accepted for sessions and signatures after a rotation (comma-separated).
+SECRET_KEY_FALLBACKS = [
+    k for k in os.environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split(",") if k
+]
 ALLOWED_HOSTS = [
     h
     for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
@@ -38,6 +91,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files before everything else: no session, no database for a stylesheet.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -45,6 +100,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every page, Cache-Control: no-store on what is personal.
+    "municipality.security.SecurityHeadersMiddleware",
+    # A 403/404 answered to a logged-in user is a refused read: logged with who and what.
+    "municipality.access_log.RefusedReadLogMiddleware",
 ]
 
 ROOT_URLCONF = "municipality.urls"
@@ -86,18 +145,71 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, refusing a username + address after repeated failures.
+    "municipality.login_throttle.ThrottledModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # no guardian anonymous user: every reader is identified
 GUARDIAN_RAISE_403 = False
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Login throttling (municipality/login_throttle.py): after this many failed logins for one
+# username from one address, that pair is refused for LOGIN_LOCKOUT_SECONDS after the last
+# failure. Counted in the database cache, so every web worker sees the same count.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", str(15 * 60)))
+# Behind a reverse proxy REMOTE_ADDR is the proxy: name the META key the proxy sets
+# (e.g. HTTP_X_REAL_IP), and only when every request passes that proxy.
+LOGIN_CLIENT_IP_META = os.environ.get("LOGIN_CLIENT_IP_META", "REMOTE_ADDR")
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        # Created by municipality/migrations/0007_cache_table.py.
+        "LOCATION": "robotfabrik_cache",
+    }
+}
+
+# Sessions: a working day, and gone when the browser closes (a shared office computer).
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", str(8 * 3600)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_flag("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# HTTPS: on unless this is a local run; a deployment behind a TLS-terminating proxy sets
+# DJANGO_SECURE_PROXY_SSL_HEADER=1 so that Django sees the original scheme.
+HTTPS = env_flag("DJANGO_HTTPS", not LOCAL_RUN)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+# The health check answers the load balancer on plain HTTP too.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600) if HTTPS else "0")
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_flag("DJANGO_HSTS_PRELOAD", True)
+if env_flag("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
+
+# Content-Security-Policy (municipality/security.py): the pages use only their own
+# stylesheet, no script and no inline style; served documents (material HTML) get a
+# sandboxed policy of their own. DJANGO_CSP_REPORT_ONLY=1 reports instead of blocking.
+CSP_REPORT_ONLY = env_flag("DJANGO_CSP_REPORT_ONLY", False)
+
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "approvals:inbox"
+LOGIN_REDIRECT_URL = "approvals:landing"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "sv"
@@ -109,7 +221,23 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = STATE_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", STATE_DIR / "static"))
+# Production runs `manage.py collectstatic` and serves hashed, compressed files with
+# far-future caching (DJANGO_STATIC_MANIFEST=1); the demo and tests serve the source
+# folders directly through WhiteNoise's finders, without a collect step.
+STATIC_MANIFEST = env_flag("DJANGO_STATIC_MANIFEST", False)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+if LOCAL_RUN and not STATIC_MANIFEST:
+    # WhiteNoise also looks in STATIC_ROOT (empty until a collectstatic) and warns without it.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "robotfabrik@kommun.example")
@@ -137,6 +265,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # Refused reads, login lockouts, refused print resources: kept at INFO in every run.
+    "loggers": {
+        "robotfabrik": {"level": os.environ.get("ROBOTFABRIK_LOG_LEVEL", "INFO")},
+    },
 }
 
 # A register that does not answer is asked again this many times, this far apart,

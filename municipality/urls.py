@@ -5,6 +5,9 @@ from django.urls import include, path
 from approvals.api import api
 from approvals.registry import registry
 
+from .health import healthz
+from .login_throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
+
 
 def _process_urls() -> list:
     """Pages of a process's own (flows/<pkg>/urls.py), under /p/<slug>/ with its namespace."""
@@ -15,16 +18,28 @@ def _process_urls() -> list:
         try:
             importlib.import_module(f"{spec.package}.urls")
         except ModuleNotFoundError as exc:
-            if exc.name != f"{spec.package}.urls":
+            # No such module, or a process declared outside flows/ (e.g. a test's).
+            if exc.name not in (f"{spec.package}.urls", spec.package):
                 raise
             continue
+        module = importlib.import_module(f"{spec.package}.urls")
         patterns.append(path(f"p/{spec.slug}/", include(f"{spec.package}.urls")))
+        # A few public addresses printed on documents (e.g. /verify/<code>/) sit at the root.
+        patterns.extend(getattr(module, "root_urlpatterns", []))
     return patterns
 
 
+# The admin's own login counts failures in the same throttle as the staff login.
+admin.site.login_form = ThrottledAdminAuthenticationForm
+
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

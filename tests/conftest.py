@@ -63,16 +63,8 @@ def _org_from_database() -> dict:
         "units": {p.slug: units[p.unit_code] for p in registry.all() if p.unit_code in units},
         "token": DEMO_INTEGRATION_TOKEN,
     }
-    return _main_unit(org)
-
-
-# The core's tests drive bistånd's demo cases: their "unit" is bistånd's, whichever process
-# sorts first in the registry (municipality.demo takes the first process's unit).
-MAIN_PROCESS = "ekonomiskt-bistand"
-
-
-def _main_unit(org: dict) -> dict:
-    org["unit"] = org["units"].get(MAIN_PROCESS) or next(iter(org["units"].values()), None)
+    # Most tests of the demo organisation work in bistånd's unit.
+    org["unit"] = org["units"].get("ekonomiskt-bistand")
     return org
 
 
@@ -82,7 +74,7 @@ def org(request, db):
     from django.contrib.auth.models import User
 
     if not User.objects.filter(username="anna").exists():
-        return _main_unit(demo_organisation_load())
+        demo_organisation_load()
     return _org_from_database()
 
 
@@ -90,9 +82,14 @@ def org(request, db):
 def _core_process_templates():
     """The test-only process's templates (tests/core_process) are found like a package's."""
     from django.test.utils import override_settings
+    from django.urls import get_resolver
 
     from tests.core_process.process import TEMPLATE_DIR
 
+    # The URLconf mounts each registered process's flows/<pkg>/urls.py and api.py when it
+    # is first imported; load it before a test registers the test process, whose package
+    # (tests/core_process) is not under flows/ and would fail that import.
+    get_resolver().url_patterns  # noqa: B018 - importing the URLconf is the point
     engine = {**django_settings.TEMPLATES[0]}
     engine["DIRS"] = [*engine["DIRS"], TEMPLATE_DIR]
     override = override_settings(TEMPLATES=[engine])
@@ -216,6 +213,18 @@ def compile_case(case):
     version = case.materials.count() + 1
     opened = service.material_prepare(case_id=case.pk, version=version, flow_run_id="test")
     return ApprovalRequest.objects.select_related("material", "case").get(pk=opened.request_id)
+
+
+@pytest.fixture
+def core_request(core_org):
+    """An approval request of the test-only process (tests/core_process), material compiled.
+
+    Case "t-1", applicant 198507099805, proposal and authority amount 4 000, in the
+    test unit (core_org: kim caseworker up to 10 000, lo team leader).
+    """
+    from tests.approvals.core_helpers import core_compile, core_open
+
+    return core_compile(core_open(core_org))
 
 
 @pytest.fixture

@@ -2,11 +2,11 @@
 
 A caseworker opens the material (`material_open`) and signs (`sign`, or both at once
 with `decide`); after the resume the flow re-checks the stored decision (`verify`) and
-carries it out (`carry_out`). Modules with other defaults pass them explicitly.
+carries it out (`carry_out`, bistånd's flow step; tests/approvals/core_helpers.py has
+the test process's `core_carry_out`). Modules with other defaults pass them explicitly.
 """
 
 from approvals import services
-from flows.ekonomiskt_bistand import steps as service
 
 # The flow run that compile_case (tests/conftest.py) starts every case under.
 FLOW_RUN_ID = "00000000-0000-0000-0000-000000000000"
@@ -52,6 +52,9 @@ def verify(decision, *, flow_run_id=FLOW_RUN_ID, attempt_key="k"):
 
 def carry_out(decision, *, flow_run_id=FLOW_RUN_ID, attempt_key="k"):
     """Verify `decision`, then carry it out as the bistånd flow does (letter, case closed)."""
+    # Imported here: the core's tests use this module without loading any real robot.
+    from flows.ekonomiskt_bistand import steps as service
+
     verify(decision, flow_run_id=flow_run_id, attempt_key=attempt_key)
     service.decision_carry_out(decision_id=decision.pk, flow_run_id=flow_run_id)
     decision.refresh_from_db()

@@ -33,11 +33,37 @@ SQLITE = """CREATE TRIGGER approvals_decision_amount_guard BEFORE INSERT ON appr
    BEGIN SELECT RAISE(ABORT, 'an approval of a proposed sum must state the sum'); END;"""
 
 
+# SQLite rebuilds a table to add a constraint, dropping the triggers on it and refusing
+# the rename while another table's trigger names it: those triggers come off first and
+# go back on afterwards (migration 0008's, for the decision table).
+SQLITE_DECISION_TRIGGERS = (
+    "approvals_decision_no_delete",
+    "approvals_decision_mode_guard",
+    "approvals_case_decided_guard",
+)
+
+
+def _migration_0008():
+    import importlib
+
+    return importlib.import_module("approvals.migrations.0008_decision_mode_triggers")
+
+
+def sqlite_detach(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        for name in SQLITE_DECISION_TRIGGERS:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name};", params=None)
+
+
 def install(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         schema_editor.execute(PG, params=None)
     elif vendor == "sqlite":
+        for statement in _migration_0008().SQLITE:
+            if any(f"TRIGGER IF NOT EXISTS {n} " in statement or f"TRIGGER {n} " in statement
+                   for n in SQLITE_DECISION_TRIGGERS):
+                schema_editor.execute(statement, params=None)
         schema_editor.execute(SQLITE, params=None)
 
 
@@ -60,6 +86,7 @@ class Migration(migrations.Migration):
     dependencies = [("approvals", "0008_decision_mode_triggers")]
 
     operations = [
+        migrations.RunPython(sqlite_detach, migrations.RunPython.noop),
         migrations.AddField("decision", "grants_amount", models.BooleanField(default=False)),
         migrations.RunPython(mark_granting, migrations.RunPython.noop),
         migrations.AddConstraint(

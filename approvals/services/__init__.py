@@ -40,6 +40,9 @@ from .signing import (  # noqa: F401
     party_personnummer,
 )
 from .supplements import (  # noqa: F401
+    completion_deadline_verify,
+    completion_deadlines_check,
+    completion_flags,
     material_preparer,
     payload_current,
     supplement_receive,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from ..access import is_team_leader_of, may_work_on
 from ..audit import Kind, actor_label_for, audit_append
+from ..locks import request_lock
 from ..models import ApprovalRequest
 from ..notifications import notify_new_assignment
 from .errors import ServiceError
@@ -55,11 +56,7 @@ def _audit(*, kind: str, request: ApprovalRequest, data: dict, user=None) -> Non
 
 
 def _locked(request_id: int) -> ApprovalRequest:
-    return (
-        ApprovalRequest.objects.select_for_update(of=("self",))
-        .select_related("case", "assigned_to")
-        .get(pk=request_id)
-    )
+    return request_lock(request_id, "case", "assigned_to")
 
 
 # --- claim, release, reassign -------------------------------------------------------------
@@ -85,7 +82,9 @@ def request_claim(*, request_id: int, user) -> ApprovalRequest:
             raise InboxError(INBOX_CLAIMED_BY_OTHER)
         request.assigned_to = user
         request.save(update_fields=["assigned_to"])
-        _audit(kind=Kind.REQUEST_CLAIMED, request=request, user=user, data={"to": user.get_username()})
+        _audit(
+            kind=Kind.REQUEST_CLAIMED, request=request, user=user, data={"to": user.get_username()}
+        )
     return request
 
 
@@ -155,5 +154,3 @@ def request_is_overdue(request: ApprovalRequest, *, today: date | None = None) -
         and request.due_date is not None
         and request.due_date < today
     )
-
-

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ..access import may_settle_exception
 from ..audit import Kind, actor_label_for, audit_append
+from ..locks import request_lock
 from ..models import ApprovalRequest, Case, ExceptionSettlement, PrefectCommand
 from ..prefect_gateway import command_enqueue
 from ..registry import DecisionMode, registry
@@ -28,11 +29,7 @@ def exception_settle(
 ) -> ExceptionSettlement:
     """Record a person's settlement of an exception and let the robot carry it out."""
     with transaction.atomic():
-        request = (
-            ApprovalRequest.objects.select_for_update(of=("self",))
-            .select_related("case")
-            .get(pk=request_id)
-        )
+        request = request_lock(request_id, "case")
         case = request.case
         spec = registry[case.process]
         # Only an open exception of a process in `exceptions` mode is settled here.
@@ -69,8 +66,12 @@ def exception_settle(
             actor_label=actor_label_for(user),
             case=case,
             material=request.material,
-            data={"request": request.pk, "settlement": settlement.pk, "action": action,
-                  "reason": settlement.reason},
+            data={
+                "request": request.pk,
+                "settlement": settlement.pk,
+                "action": action,
+                "reason": settlement.reason,
+            },
         )
         if case.flow_run_id is not None:
             command_enqueue(

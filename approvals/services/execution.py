@@ -4,10 +4,11 @@ service process's robot completes a case alone, recorded as the robot's act."""
 from django.db import transaction
 from django.utils import timezone
 
-from .. import rules
+from .. import integrity, rules
 from ..audit import Kind, audit_append
 from ..models import Case, Decision, Document
 from ..registry import RETURNED, registry
+from ..workdays import working_days_after
 from .documents import document_create
 from .errors import CASE_MODE_FORBIDS, GateRefused, ServiceError
 
@@ -29,22 +30,18 @@ def decision_execute(
         raise GateRefused(
             rules.RESUME_NO_DECISION, "The decision has not been verified after resume."
         )
+    # Checked again right before acting: the row is what was signed.
+    if integrity.decision_problem(decision) is not None:
+        raise GateRefused(rules.RESUME_RECORD_TAMPERED)
     case = decision.request.case
     spec = registry[case.process]
     existing = Document.objects.filter(decision=decision, kind=document_kind).first()
     if existing is not None:
         return existing
     if decision.outcome == RETURNED:
-        with transaction.atomic():
-            Case.objects.filter(pk=case.pk).update(status=Case.Status.RETURNED)
-            Decision.objects.filter(pk=decision.pk).update(executed_at=timezone.now())
-            audit_append(
-                kind=Kind.CASE_RETURNED,
-                actor_label="robot:execute",
-                case=case,
-                data={"decision": decision.pk, "missing": decision.motivation},
-            )
-        return None
+        return _completion_request(
+            decision=decision, case=case, spec=spec, context=document_context
+        )
 
     def carried_out(document: Document) -> None:
         now = timezone.now()
@@ -103,3 +100,40 @@ def case_complete_by_robot(*, case_id: int, step: str, outcome: str, data: dict)
             data={"outcome": outcome, **data},
         )
     return case
+
+
+COMPLETION_REQUEST_TEMPLATE = "print/completion_request.html"
+
+
+def _completion_request(*, decision: Decision, case: Case, spec, context: dict) -> Document:
+    """A return for completion reaches the applicant: a *begäran om komplettering* saying
+    what is missing (the signer's words), by when (working days), and what happens if
+    nothing comes; the case waits for the supplement, never decided by the robot."""
+    due = working_days_after(timezone.localdate(), spec.completion_working_days)
+
+    def returned(document: Document) -> None:
+        Case.objects.filter(pk=case.pk).update(status=Case.Status.RETURNED, completion_due=due)
+        Decision.objects.filter(pk=decision.pk).update(executed_at=timezone.now())
+        audit_append(
+            kind=Kind.CASE_RETURNED,
+            actor_label="robot:execute",
+            case=case,
+            data={
+                "decision": decision.pk,
+                "missing": decision.motivation,
+                "completion_due": due.isoformat(),
+                "document": document.pk,
+            },
+        )
+
+    document, _ = document_create(
+        case=case,
+        kind=Document.Kind.COMPLETION_REQUEST,
+        template=spec.templates.completion_request or COMPLETION_REQUEST_TEMPLATE,
+        context={**context, "today": timezone.localdate(), "process": spec, "due": due},
+        title="Begäran om komplettering",
+        decision=decision,
+        actor_label="robot:execute",
+        on_created=returned,
+    )
+    return document

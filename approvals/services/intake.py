@@ -80,6 +80,13 @@ def case_open(
                 received_by=opened_by,
             )
             parties_store(case=case, parties=parties_of(spec=spec, payload=payload))
+            intake_flags = spec.hook("intake_flags")
+            flags = intake_flags(case=case) if intake_flags else []
+            if flags:
+                # E.g. a second application for a period already decided or open: the
+                # case is flagged for manual review, never a silent second payment.
+                case.data = {**case.data, "intake_flags": flags}
+                case.save(update_fields=["data"])
             group, _ = Group.objects.get_or_create(name=unit_group_name(unit))
             assign_perm("approvals.view_case", group, case)
             audit_append(
@@ -93,6 +100,7 @@ def case_open(
                     "bytes": len(raw_body.encode()),
                     "schema_version": schema_version,
                     **{k: v for k, v in case.data.items() if isinstance(v, str | int)},
+                    "intake_flags": [f["code"] for f in case.data.get("intake_flags", [])],
                 },
             )
             command_enqueue(kind=PrefectCommand.Kind.START, case=case, payload={"case_id": case.pk})

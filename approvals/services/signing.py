@@ -16,6 +16,8 @@ from .. import rules
 from ..access import may_sign
 from ..adjustments import AdjustmentRefused, adjustments_apply
 from ..audit import Kind, actor_label_for, audit_append
+from ..integrity import decision_content_sha256
+from ..locks import request_lock
 from ..models import (
     ApprovalRequest,
     AuditEvent,
@@ -139,6 +141,20 @@ def _decided(*, decision_type, amount: int | None, decided: dict | None) -> dict
     return data
 
 
+def _follows_proposal(*, request: ApprovalRequest, outcome: str, amount, changes) -> bool:
+    """Whether the signer decided what the robot proposed: its outcome, and its sum if any.
+
+    The proposed outcome is the process's (hook proposed_outcome; an approval by default):
+    refusing a 0 kr bistånd proposal follows it.
+    """
+    spec = registry.get(request.case.process)
+    hook = spec.hook("proposed_outcome") if spec else None
+    proposed = hook(proposal=request.material.proposal) if hook else APPROVED
+    if changes or outcome != proposed:
+        return False
+    return outcome != APPROVED or amount == request.authority_amount
+
+
 def decision_type_of(request: ApprovalRequest):
     """The declared decision type of a request (None if the process no longer declares it)."""
     spec = registry.get(request.case.process)
@@ -170,6 +186,7 @@ def decision_sign(
     amount: int | None = None,
     adjustments: list[dict] | None = None,
     decided: dict | None = None,
+    acknowledged_flags: list[str] | None = None,
 ) -> Decision:
     """Record a human decision on an open request; the only way a decision comes to exist.
 
@@ -188,14 +205,22 @@ def decision_sign(
     signer = _signer_of(user)
     today = timezone.localdate()
     with transaction.atomic():
-        request = (
-            ApprovalRequest.objects.select_for_update()
-            .select_related("material", "case")
-            .get(pk=request_id)
-        )
+        request = request_lock(request_id, "material", "case")
         case = request.case
         decision_type = decision_type_of(request)
         chosen = decision_type.outcome(outcome) if decision_type else None
+        if (
+            chosen is not None
+            and chosen.typed_amount
+            and chosen.against_party
+            and not adjustments
+            and amount is not None
+            and request.authority_amount is not None
+            and amount >= request.authority_amount
+        ):
+            # Granting at least what was proposed is no partial refusal: it is an approval
+            # (and its letter carries no "you are refused the rest").
+            outcome, chosen = APPROVED, decision_type.outcome(APPROVED)
         adjusted, adjustment_error = _adjusted_proposal(
             case=case, material=request.material, adjustments=adjustments
         )
@@ -243,6 +268,14 @@ def decision_sign(
             error = adjustment_error
         if error is None:
             error = rules.outcome_is_complete(outcome=chosen, motivation=motivation, amount=amount)
+        if error is None and outcome != RETURNED:
+            error = rules.flags_acknowledged(
+                flags=request.material.flags or [], acknowledged=set(acknowledged_flags or [])
+            )
+        if error is None and not changes:
+            error = rules.approval_not_below_proposal(
+                outcome=outcome, amount=amount, proposed=request.authority_amount
+            )
         if error is None and adjusted is not None:
             error = rules.adjustments_fit_outcome(
                 outcome=chosen,
@@ -264,7 +297,9 @@ def decision_sign(
                 signer=signer,
                 user=user,
                 request=request,
-                amount=0 if outcome == RETURNED else amount,
+                amount=rules.amount_decided_about(
+                    outcome=outcome, proposed=request.authority_amount, granted=amount
+                ),
                 on=today,
             )
             if authority is None:
@@ -277,7 +312,9 @@ def decision_sign(
                 unit_id=request.unit_id, decision_type=request.decision_type
             ),
             outcome=outcome,
-            amount=amount,
+            amount=rules.amount_decided_about(
+                outcome=outcome, proposed=request.authority_amount, granted=amount
+            ),
             on=today,
         )
         staff = user.staff
@@ -300,8 +337,8 @@ def decision_sign(
             material=request.material,
             material_sha256=request.material.sha256,
             material_opened_at=opened_at,
-            followed_proposal=(
-                outcome == APPROVED and amount == request.authority_amount and not changes
+            followed_proposal=_follows_proposal(
+                request=request, outcome=outcome, amount=amount, changes=changes
             ),
             adjustments=changes,
             cosignature_required=cosignature_required,
@@ -328,6 +365,9 @@ def decision_sign(
                 "followed_proposal": decision.followed_proposal,
                 "adjustments": changes,
                 "motivation": decision.motivation,
+                "acknowledged_flags": sorted(acknowledged_flags or []),
+                # What was signed, hashed: execution and verify_audit compare the row with it.
+                "decision_sha256": decision_content_sha256(decision),
                 **_signature_evidence(decision),
                 "cosignature_required": cosignature_required,
             },
@@ -397,7 +437,15 @@ def _decision_cosign(
     authority = None
     if error is None:
         authority = _signing_authority(
-            signer=signer, user=user, request=request, amount=decision.authority_amount, on=on
+            signer=signer,
+            user=user,
+            request=request,
+            amount=rules.amount_decided_about(
+                outcome=decision.outcome,
+                proposed=request.authority_amount,
+                granted=decision.authority_amount,
+            ),
+            on=on,
         )
         if authority is None:
             error = rules.DECISION_SIGNER_NOT_DELEGATED
@@ -469,3 +517,106 @@ def decision_sign_refusal_record(*, request_id: int, user, code: str) -> None:
     )
 
 
+# --- the second signer disagrees (issue 9, point 14) -------------------------------------
+
+COSIGNATURE_REASON_MISSING = "COSIGNATURE_REASON_MISSING"
+
+
+def cosignature_decline(*, request_id: int, user, reason: str):
+    """The second signer refuses to co-sign: the case goes back to the first signer.
+
+    The first decision stays (decisions are never deleted) and is never carried out: a
+    CosignatureDecline records who refused and why, the waiting request is superseded,
+    and the same material is opened again as a new request held by the first signer
+    (the one who signed for an absent delegate, if so), who decides anew through the
+    gate. Only someone who could give the second signature may refuse it.
+    """
+    from guardian.shortcuts import assign_perm
+
+    from ..models import CosignatureDecline
+    from ..notifications import notify_new_assignment
+
+    reason = (reason or "").strip()
+    signer = _signer_of(user)
+    with transaction.atomic():
+        request = request_lock(request_id, "material", "case", "unit")
+        error = rules.signer_is_eligible(signer)
+        if error is None and (
+            request.kind != ApprovalRequest.Kind.DECISION
+            or request.status != ApprovalRequest.Status.AWAITING_SECOND
+        ):
+            error = rules.DECISION_REQUEST_NOT_OPEN
+        if error is None and not may_sign(user=user, request=request):
+            error = rules.DECISION_SIGNER_NO_ACCESS
+        decision = (
+            Decision.objects.select_for_update().get(request=request) if error is None else None
+        )
+        if error is None:
+            error = rules.cosigner_is_distinct(
+                first_signer_ids={decision.signer_id, decision.on_behalf_of_id} - {None},
+                cosigner_ids={user.pk},
+            )
+        if error is None and not reason:
+            error = COSIGNATURE_REASON_MISSING
+        if error is not None:
+            raise GateRefused(error)
+        request.status = ApprovalRequest.Status.SUPERSEDED
+        request.save(update_fields=["status"])
+        reopened = ApprovalRequest.objects.create(
+            case=request.case,
+            material=request.material,
+            unit=request.unit,
+            kind=request.kind,
+            decision_type=request.decision_type,
+            authority_amount=request.authority_amount,
+            flow_run_id=request.flow_run_id,
+            assigned_to=decision.signer,
+            due_date=request.due_date,
+        )
+        for codename in ("view_approvalrequest", "sign_approvalrequest"):
+            for grant in request.approvalrequestgroupobjectpermission_set.filter(
+                permission__codename=codename
+            ).select_related("group"):
+                assign_perm(f"approvals.{codename}", grant.group, reopened)
+        decline = CosignatureDecline.objects.create(
+            decision=decision,
+            signer=user,
+            signer_name=user.get_full_name() or user.get_username(),
+            reason=reason,
+            reopened=reopened,
+        )
+        audit_append(
+            kind=Kind.COSIGNATURE_DECLINED,
+            actor=user,
+            actor_label=actor_label_for(user),
+            case=request.case,
+            material=request.material,
+            data={
+                "request": request.pk,
+                "decision": decision.pk,
+                "decline": decline.pk,
+                "reason": reason,
+                "reopened_request": reopened.pk,
+                "back_to": decision.signer.get_username(),
+            },
+        )
+        notify_new_assignment(reopened, assignee=decision.signer)
+    return decline
+
+
+def request_current(*, request_id: int) -> int:
+    """The request that now stands for `request_id`: itself, or the one it was reopened as
+    after declined second signatures (the flow waits on the first one's id)."""
+    from ..models import CosignatureDecline
+
+    seen = {request_id}
+    while True:
+        later = (
+            CosignatureDecline.objects.filter(decision__request_id=request_id)
+            .values_list("reopened_id", flat=True)
+            .first()
+        )
+        if later is None or later in seen:
+            return request_id
+        seen.add(later)
+        request_id = later

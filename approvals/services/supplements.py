@@ -11,7 +11,7 @@ from municipality.models import Staff
 from ..access import may_view_case
 from ..audit import Kind, actor_label_for, audit_append
 from ..hashing import canonical_sha256
-from ..models import Case, PrefectCommand, Supplement
+from ..models import AuditEvent, Case, PrefectCommand, Supplement
 from ..prefect_gateway import command_enqueue
 from ..registry import registry
 from .errors import (
@@ -133,3 +133,80 @@ def material_preparer(*, case: Case):
         return None
     staff = getattr(supplement.received_by, "staff", None)
     return supplement.received_by if staff is not None and staff.is_human else None
+
+
+def completion_deadlines_check(*, today=None) -> int:
+    """Cases whose request for completion passed its deadline go back to a person.
+
+    The waiting flow run is resumed with a claim "deadline passed" (ids only); after
+    checking it against the database the robot compiles the material again, marked so,
+    and a caseworker decides on what there is. Never decided by the robot. Idempotent:
+    each case is handed back once. Returns how many were handed back.
+    """
+    today = today or timezone.localdate()
+    handed = 0
+    for case_id in Case.objects.filter(
+        status=Case.Status.RETURNED, completion_due__lt=today
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case_id)
+            if (
+                case.status != Case.Status.RETURNED
+                or case.supplements.filter(consumed_at__isnull=True).exists()
+                or AuditEvent.objects.filter(
+                    case=case,
+                    kind=Kind.COMPLETION_DEADLINE_PASSED,
+                    data__completion_due=case.completion_due.isoformat(),
+                ).exists()
+            ):
+                continue
+            audit_append(
+                kind=Kind.COMPLETION_DEADLINE_PASSED,
+                actor_label="robot:deadline",
+                case=case,
+                data={"completion_due": case.completion_due.isoformat()},
+            )
+            command_enqueue(
+                kind=PrefectCommand.Kind.RESUME,
+                case=case,
+                payload={"run_input": {"case_id": case.pk, "deadline_passed": True}},
+            )
+            handed += 1
+    return handed
+
+
+def completion_deadline_verify(*, case_id: int) -> None:
+    """Check a resume claim "deadline passed" against the database; the case is processed."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case_id)
+        passed = AuditEvent.objects.filter(case=case, kind=Kind.COMPLETION_DEADLINE_PASSED).exists()
+        # Only a case still waiting, whose deadline the sweep recorded, goes on without a
+        # supplement; any other claim is refused.
+        if case.status != Case.Status.RETURNED or not passed:
+            raise ServiceError(SUPPLEMENT_UNKNOWN, "The completion deadline has not passed.")
+        Case.objects.filter(pk=case_id).update(status=Case.Status.PROCESSING)
+
+
+def completion_flags(*, case: Case) -> list[dict]:
+    """Flags the next material carries about the completion loop (deadline passed)."""
+    event = (
+        AuditEvent.objects.filter(case=case, kind=Kind.COMPLETION_DEADLINE_PASSED)
+        .order_by("-seq")
+        .first()
+    )
+    latest_supplement = (
+        case.supplements.order_by("-received_at").values_list("received_at", flat=True).first()
+    )
+    if event is None or (latest_supplement and latest_supplement > event.created_at):
+        return []
+    return [
+        {
+            "code": "completion_deadline_passed",
+            "severity": "warning",
+            "origin": "robot",
+            "text": (
+                f"Kompletteringen kom inte in före {event.data['completion_due']}: "
+                "pröva ärendet på de uppgifter som finns."
+            ),
+        }
+    ]

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from municipality.models import Delegation, Staff, Substitution
 
-from .. import rules
+from .. import integrity, rules
 from ..audit import Kind, audit_append
 from ..models import ApprovalRequest, AuditEvent, Cosignature, Decision
 from .errors import GateRefused
@@ -114,6 +114,12 @@ def _decision_recheck(*, request: ApprovalRequest, decision: Decision) -> str | 
     if decision_type is None or decision_type.outcome(decision.outcome) is None:
         return rules.DECISION_OUTCOME_INVALID
     error = _adjustments_recheck(request=request, decision=decision)
+    # The row must be what was signed, on material that is what was compiled (a row edited
+    # or inserted in the database is never carried out).
+    if error is None and (
+        integrity.decision_problem(decision) or integrity.material_problem(request.material)
+    ):
+        error = rules.RESUME_RECORD_TAMPERED
     if error is None:
         error = _human_signer_error(decision.signer)
     if error is None:
@@ -123,7 +129,11 @@ def _decision_recheck(*, request: ApprovalRequest, decision: Decision) -> str | 
             delegation=decision.delegation,
             substitution=decision.substitution,
             on_behalf_of_id=decision.on_behalf_of_id,
-            amount=decision.authority_amount or 0,
+            amount=rules.amount_decided_about(
+                outcome=decision.outcome,
+                proposed=request.authority_amount,
+                granted=decision.authority_amount,
+            ),
             signed_at=decision.signed_at,
         )
     if error is not None or not decision.cosignature_required:
@@ -152,7 +162,11 @@ def _decision_recheck(*, request: ApprovalRequest, decision: Decision) -> str | 
             delegation=cosignature.delegation,
             substitution=cosignature.substitution,
             on_behalf_of_id=cosignature.on_behalf_of_id,
-            amount=decision.authority_amount,
+            amount=rules.amount_decided_about(
+                outcome=decision.outcome,
+                proposed=request.authority_amount,
+                granted=decision.authority_amount,
+            ),
             signed_at=cosignature.signed_at,
         )
     return error
@@ -225,5 +239,3 @@ def decision_verify_for_execution(
                 data={"decision": decision.pk, "request": request_id, "flow_run": flow_run_id},
             )
     return VerifiedDecision(decision.pk, request_id, decision.outcome)
-
-

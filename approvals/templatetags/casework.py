@@ -15,6 +15,7 @@ from approvals.audit import Kind
 register = template.Library()
 
 NO_BREAK_SPACE = "\xa0"
+MINUS = "\u2212"
 
 CASE_STATUS = {
     "received": _("Received"),
@@ -96,7 +97,18 @@ def kr(value) -> str:
     """
     if value is None or value == "":
         return "–"
-    return formats.number_format(int(value), force_grouping=True) + NO_BREAK_SPACE + "kr"
+    amount = int(value)
+    # One sign, the typographic minus: a deduction reads "−3 475 kr", never "-" or "−-".
+    sign = MINUS if amount < 0 else ""
+    return sign + formats.number_format(abs(amount), force_grouping=True) + NO_BREAK_SPACE + "kr"
+
+
+@register.filter
+def negative(value):
+    """The amount as subtracted: 16 465 → −16 465 (for "incomes counted" rows)."""
+    if value is None or value == "":
+        return value
+    return -int(value)
 
 
 def _label(mapping: dict, value) -> str:
@@ -223,3 +235,129 @@ def deviations(flags) -> str:
     """ "2 deviations" in the page's language (a filter: cheaper per row than blocktranslate)."""
     n = len(flags or [])
     return ngettext("%(n)s deviation", "%(n)s deviations", n) % {"n": n}
+
+
+# --- human words for the trail (issue 9, point 16) ---------------------------------------
+
+# What a robot step did, in words; a process's other steps read as their names.
+ROBOT_STEP = {
+    "mark-started": _("The robot started on the case"),
+    "gather-register-data": _("The robot fetched register data"),
+    "compute-proposal": _("The robot computed a proposal"),
+    "compile-material": _("The robot compiled the decision material"),
+}
+# Accounts that are not people, by their label's kind and name.
+ACTOR = {
+    "robot:flow": _("The robot"),
+    "robot:gate": _("The robot (checks the decision)"),
+    "robot:execute": _("The robot (carries out the decision)"),
+    "robot:inbox": _("The robot (reminders)"),
+    "system:prefect-gateway": _("The system (hand-over to the robot)"),
+}
+ACTOR_KIND = {
+    "robot": _("The robot"),
+    "system": _("The system"),
+    "integration": _("Integration"),
+}
+EVENT.update(
+    {
+        Kind.NOTE_WRITTEN: _("Journal note"),
+        Kind.COSIGNATURE_DECLINED: _("Second signature declined, back to the first signer"),
+        Kind.CASES_SEARCHED: _("Cases searched"),
+        Kind.REQUEST_HANDED_OVER: _("Handed over to a colleague with the delegation"),
+    }
+)
+DISPLAY_STATUS = {
+    "second_pending": _("Signed – waiting for a second signature"),
+    "letter_pending": _("Decided – the letter is being written"),
+    "decided": _("Decided (letter written)"),
+}
+# Keys of an event's data, in words, for the auditor's timeline.
+DETAIL = {
+    "request": _("Request"),
+    "decision": _("Decision"),
+    "outcome": _("Outcome"),
+    "amount": _("Amount"),
+    "proposed_amount": _("Proposed amount"),
+    "motivation": _("Motivation"),
+    "reason": _("Reason"),
+    "text": _("Text"),
+    "note": _("Note"),
+    "refers_to": _("Adds to note"),
+    "step": _("Step"),
+    "what": _("Read"),
+    "purpose": _("Purpose"),
+    "open_assignment": _("Open assignment"),
+    "version": _("Version"),
+    "from": _("From"),
+    "to": _("To"),
+    "query": _("Search"),
+    "hits": _("Hits"),
+    "code": _("Refusal"),
+    "followed_proposal": _("Followed the proposal"),
+    "material_sha256": _("Material SHA-256"),
+    "due_date": _("Due"),
+}
+
+
+def _step_words(step: str) -> str:
+    return str(
+        ROBOT_STEP.get(step)
+        or gettext("Robot step: %(step)s") % {"step": (step or "").replace("-", " ")}
+    )
+
+
+@register.filter
+def event_words(event) -> str:
+    """What happened, in words: a robot step says what the robot did."""
+    data = event.data or {}
+    if event.kind == Kind.ROBOT_STEP:
+        return _step_words(data.get("step", ""))
+    return str(_label(EVENT, event.kind))
+
+
+@register.filter
+def actor_words(event) -> str:
+    """Who did it, in words: a person's or account's name, or which part of the robot acted.
+
+    Never a raw label such as "system:prefect-gateway" or "robot:gate".
+    """
+    label = event.actor_label or ""
+    if label in ACTOR:
+        return str(ACTOR[label])
+    kind, _sep, _name = label.partition(":")
+    if kind in ("robot", "system"):
+        return str(ACTOR_KIND[kind])
+    if getattr(event, "actor", None) is not None:
+        return person(event.actor)
+    return str(ACTOR_KIND.get(kind, label))
+
+
+@register.filter
+def display_status(value) -> str:
+    """The case's status as a person reads it (selectors.case_display_status)."""
+    if value in DISPLAY_STATUS:
+        return DISPLAY_STATUS[value]
+    return _label(CASE_STATUS, value)
+
+
+def _detail_value(value) -> str:
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, list):
+        return ", ".join(_detail_value(v) for v in value) or "–"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_detail_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+@register.filter
+def event_details(data) -> list[tuple[str, str]]:
+    """An event's data as (label, text) pairs for people: never a raw dict."""
+    pairs = []
+    for key, value in (data or {}).items():
+        label = DETAIL.get(key)
+        pairs.append((str(label) if label else key.replace("_", " "), _detail_value(value)))
+    return pairs

@@ -35,7 +35,7 @@ Interpretations
 ---------------
 Shared household (delat hushåll). An adult who shares a household without being part of a
 couple gets the single-adult personal amount plus an equal share of the household-common
-costs of the whole household (DOMAIN.md, from SoF 2025:468 12 kap. 2 §; Socialstyrelsen's
+costs of the whole household (SoF 2025:468 12 kap. 2 §; Socialstyrelsen's
 worked example "1 710 kr ÷ 5 + 2 950 kr" in "Oförändrade belopp i riksnormen för 2014",
 19 Nov 2013). The applicant's household is charged the share for its own members: the
 common cost for the total size (own members + other adults) × own members / total size.
@@ -238,6 +238,7 @@ def calculate_bistand(
     *,
     application: dict,
     register_incomes: dict[str, int] | None = None,
+    register_child_work_incomes: dict[str, int] | None = None,
     ruleset: Ruleset | None = None,
 ) -> Calculation:
     """Compute the proposed ekonomiskt bistånd for the application's period.
@@ -267,7 +268,12 @@ def calculate_bistand(
         application=application, ruleset=ruleset, period=period, period_end=period_end
     )
     cost_lines = _cost_lines(costs=application.get("costs") or {})
-    income_lines = _income_lines(application=application, register=register, ruleset=ruleset)
+    income_lines = _income_lines(
+        application=application,
+        register=register,
+        register_child_work=register_child_work_incomes or {},
+        ruleset=ruleset,
+    )
 
     riksnorm = sum(line.amount for line in riksnorm_lines)
     costs = sum(line.amount for line in cost_lines)
@@ -450,7 +456,11 @@ def _cost_lines(*, costs: dict) -> tuple[Line, ...]:
 
 
 def _income_lines(
-    *, application: dict, register: dict[str, int], ruleset: Ruleset
+    *,
+    application: dict,
+    register: dict[str, int],
+    register_child_work: dict[str, int],
+    ruleset: Ruleset,
 ) -> tuple[Line, ...]:
     """Return the counted incomes, each disregard as a negative line after its income."""
     declared = application.get("incomes") or {}
@@ -494,7 +504,20 @@ def _income_lines(
             )
 
     for index, child in enumerate(application.get("children") or [], start=1):
-        work_income = int(child.get("work_income") or 0)
+        declared_work = int(child.get("work_income") or 0)
+        # The register's figure for the child's own work replaces the declared one; it is
+        # the child's income, disregarded up to the ceiling, never the household's salary.
+        if child.get("personnummer") in register_child_work:
+            work_income = register_child_work[child["personnummer"]]
+            origin = ORIGIN_REGISTER
+            basis = (
+                f"{LAW}, barn {index}, inkomst av eget arbete; registeruppgift för "
+                f"kontrollmånaden (sökande uppgav {_kr(declared_work)})"
+            )
+        else:
+            work_income = declared_work
+            origin = ORIGIN_APPLICANT
+            basis = f"{LAW}, barn {index}, inkomst av eget arbete; sökandes uppgift"
         if not work_income or not child.get("lives_at_home", True):
             continue
         lines.append(
@@ -502,8 +525,8 @@ def _income_lines(
                 code=f"income.child_work.{index}",
                 label="Barns arbetsinkomst",
                 amount=work_income,
-                origin=ORIGIN_APPLICANT,
-                basis=f"{LAW}, barn {index}, inkomst av eget arbete; sökandes uppgift",
+                origin=origin,
+                basis=basis,
             )
         )
         lines.append(

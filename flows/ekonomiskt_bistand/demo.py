@@ -28,6 +28,14 @@ def demo_load(*, org: dict) -> None:
     unit = demo_unit(
         code=PROCESS.unit_code, name="Enheten för ekonomiskt bistånd", committee="Socialnämnden"
     )
+    if not unit.address:
+        # Synthetic contact details of the demo municipality.
+        unit.municipality = "Exempelby kommun"
+        unit.address = "Box 100, 123 45 Exempelby"
+        unit.phone = "0123-45 67 00"
+        unit.email = "ekonomisktbistand@exempelby.example"
+        unit.committee_address = "Socialnämnden, Exempelby kommun, Box 100, 123 45 Exempelby"
+        unit.save()
     org["units"][PROCESS.slug] = unit
     for username, first, last, kind, role, title in USERS:
         demo_user(

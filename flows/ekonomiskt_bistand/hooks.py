@@ -55,3 +55,45 @@ def case_panel_context(*, case, material) -> dict:
     from .panel import case_panel_context as context
 
     return context(case=case, material=material)
+
+
+def proposed_outcome(*, proposal: dict) -> str:
+    """What the robot proposes: an approval of the computed sum, or a refusal when it is 0 kr."""
+    return "approved" if proposal.get("proposed_amount", 0) > 0 else "refused"
+
+
+def intake_flags(*, case) -> list[dict]:
+    """A second application for a month already decided or open for the same applicant.
+
+    The new case is held for manual review: its material shows the flag first and the
+    signer must acknowledge it (the gate refuses otherwise). Never a silent second payment.
+    """
+    from approvals.models import Case
+
+    applicant = case.applicant_personnummer
+    earlier = (
+        Case.objects.filter(
+            process=case.process,
+            data__period=case.data.get("period"),
+            parties__role="applicant",
+            parties__personnummer=applicant,
+        )
+        .exclude(pk=case.pk)
+        .exclude(status=Case.Status.FAILED)
+        .order_by("pk")
+    )
+    return [
+        {
+            "code": "duplicate_period",
+            "severity": "warning",
+            "requires_acknowledgement": True,
+            "origin": "robot",
+            "text": (
+                f"Det finns redan en ansökan för samma sökande och period {case.data.get('period')}: "
+                f"ärende {other.external_ref} ({other.get_status_display().lower()}). "
+                "Kontrollera att bistånd inte betalas två gånger."
+            ),
+            "case": other.pk,
+        }
+        for other in earlier[:5]
+    ]

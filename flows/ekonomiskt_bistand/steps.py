@@ -15,6 +15,7 @@ from flows.connectors import get_connector
 from flows.connectors.base import (
     KNOWN_INCOME_TYPES,
     POPULATION_REGISTER,
+    SOURCE_INCOME_TYPES,
     PersonNotFound,
     RegisterUnavailable,
     SourceAnswer,
@@ -140,6 +141,49 @@ def _answer_from(data: dict) -> SourceAnswer:
     )
 
 
+def register_incomes_by_person(
+    *,
+    answers: list[SourceAnswer],
+    fallback_answers: list[SourceAnswer],
+    control_month: str,
+    children: list[str],
+) -> tuple[dict[str, int], dict[str, int], list[str], dict[str, int]]:
+    """The registers' incomes attributed per person: the household's, and each child's own work.
+
+    A child's salary in Skatteverket's answer is the child's own work income, disregarded
+    up to the 12 kap. 9 § ceiling whatever its source — never part of the household's
+    salary. Returns (household known incomes, unknown types, sources missing, child
+    personnummer → register work income, for children whose register answered).
+    """
+    child_set = set(children)
+    known, unknown, missing = resolve_register_incomes(
+        answers=[a for a in answers if a.personnummer not in child_set],
+        control_month=control_month,
+        fallback_answers=[a for a in fallback_answers if a.personnummer not in child_set],
+    )
+    child_work: dict[str, int] = {}
+    for child in children:
+        child_known, child_unknown, child_missing = resolve_register_incomes(
+            answers=[a for a in answers if a.personnummer == child],
+            control_month=control_month,
+            fallback_answers=[a for a in fallback_answers if a.personnummer == child],
+        )
+        salary_answered = any(
+            a.personnummer == child and a.answered and "salary_net" in SOURCE_INCOME_TYPES[a.source]
+            for a in answers
+        )
+        work = child_known.pop("salary_net", 0)
+        if salary_answered:
+            child_work[child] = work
+        # A child's other incomes (e.g. student aid) count for the household.
+        for source in (child_known, child_unknown):
+            target = known if source is child_known else unknown
+            for income_type, amount in source.items():
+                target[income_type] = target.get(income_type, 0) + amount
+        missing += [m for m in child_missing if m not in missing]
+    return known, unknown, missing, child_work
+
+
 def _previous_decision_incomes(case: Case) -> dict | None:
     """Incomes counted in the last executed decision for the same applicant, if any."""
     previous = selectors.decision_previous_for_applicant(case=case)
@@ -176,16 +220,17 @@ def material_prepare(*, case_id: int, version: int, flow_run_id: str) -> service
     snapshot = RegisterSnapshot.objects.filter(case=case).order_by("-fetched_at", "-id").first()
     answers = [_answer_from(a) for a in snapshot.data["answers"]]
     fallback = [_answer_from(a) for a in snapshot.data["fallback_answers"]]
-    known, unknown, missing = resolve_register_incomes(
-        answers=answers, control_month=snapshot.data["control_month"], fallback_answers=fallback
+    known, unknown, missing, child_work = register_incomes_by_person(
+        answers=answers,
+        fallback_answers=fallback,
+        control_month=snapshot.data["control_month"],
+        children=[c["personnummer"] for c in application.get("children", [])],
     )
     declared = {k: v for k, v in application["incomes"].items() if k != "other"}
-    # The register's salary covers every household member, children's own work included.
-    declared["salary_net"] = declared.get("salary_net", 0) + sum(
-        c.get("work_income", 0) for c in application.get("children", [])
-    )
     register_view = {k: known.get(k) for k in declared}
-    calculation = calculate_bistand(application=application, register_incomes=known)
+    calculation = calculate_bistand(
+        application=application, register_incomes=known, register_child_work_incomes=child_work
+    )
     flags = income_deviations(
         declared=declared,
         register=register_view,
@@ -200,7 +245,12 @@ def material_prepare(*, case_id: int, version: int, flow_run_id: str) -> service
             declared_members=declared_members, registered_members=registered
         )
     calc = calculation.as_dict()
-    flag_dicts = [f.as_dict() for f in flags]
+    # Flags from intake (e.g. a second application for the month) come first.
+    flag_dicts = (
+        list(case.data.get("intake_flags", []))
+        + services.completion_flags(case=case)
+        + [f.as_dict() for f in flags]
+    )
     opened = services.material_compile(
         case_id=case_id,
         version=version,

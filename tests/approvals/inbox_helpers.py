@@ -24,12 +24,14 @@ def clone_requests(template: ApprovalRequest, n: int, *, unit=None, prefix="clon
     """n open requests like `template`, in `unit` (default: the template's), granted to its group.
 
     `changes` set request fields (e.g. due_date, assigned_to); `flags` and `period`
-    go to the material and the case.
+    go to the material and the case (`period` only for a process whose cases have one).
     """
     unit = unit or template.unit
     case0, material0 = template.case, template.material
     flags = changes.pop("flags", material0.flags)
-    period = changes.pop("period", case0.data["period"])
+    data = dict(case0.data)
+    if "period" in changes or "period" in data:
+        data["period"] = changes.pop("period", data.get("period"))
     process = changes.pop("process", case0.process)
     cases = Case.objects.bulk_create(
         [
@@ -38,7 +40,7 @@ def clone_requests(template: ApprovalRequest, n: int, *, unit=None, prefix="clon
                 external_ref=f"{prefix}-{unit.code}-{i:05d}",
                 unit=unit,
                 status=Case.Status.AWAITING_DECISION,
-                data={**case0.data, "period": period},
+                data=data,
                 decision_mode=case0.decision_mode,
                 public_authority=case0.public_authority,
                 raw_body=case0.raw_body,
@@ -78,7 +80,11 @@ def clone_requests(template: ApprovalRequest, n: int, *, unit=None, prefix="clon
         fields["authority_amount"] = fields.pop("proposed_amount")
     parties = [(p.personnummer, p.role) for p in case0.parties.all()]
     CaseParty.objects.bulk_create(
-        [CaseParty(case=case, personnummer=pnr, role=role) for case in cases for pnr, role in parties]
+        [
+            CaseParty(case=case, personnummer=pnr, role=role)
+            for case in cases
+            for pnr, role in parties
+        ]
     )
     requests = ApprovalRequest.objects.bulk_create(
         [

@@ -326,3 +326,20 @@ def test_human_staff_of_another_unit_cannot_enter_a_supplement(core_org, org):
             case_id=case.pk, raw_body="{}", data={"amount": 1}, received_by=org["users"]["anna"]
         )
     assert Staff.objects.get(user=org["users"]["anna"]).unit != core_org["unit"]
+
+
+def test_catalogue_shows_the_share_the_robot_settled_alone(core_org, exceptions):
+    """Operators see the automation rate of a service process: cases with no person / all."""
+    from approvals.operations import process_catalogue
+
+    alone = _open(core_org, process=exceptions.slug, ref="t-alone")
+    services.case_complete_by_robot(case_id=alone.pk, step="x", outcome="done", data={})
+    request = _compile(
+        _open(core_org, process=exceptions.slug, ref="t-person"),
+        kind=ApprovalRequest.Kind.EXCEPTION,
+    )
+    services.exception_settle(
+        request_id=request.pk, user=core_org["users"]["kim"], action="done_by_hand", reason="x"
+    )
+    row = next(p for p in process_catalogue(now=timezone.now()) if p.slug == exceptions.slug)
+    assert (row.completed_total, row.completed_by_robot, row.automation_rate) == (2, 1, 0.5)

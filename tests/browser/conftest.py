@@ -22,18 +22,34 @@ def _swedish_catalogue_compiled():
     messages_compiled()
 
 
+# One Playwright and one Chromium per test process, however many modules import these
+# fixtures (each import would otherwise start a second sync Playwright in the same thread,
+# which Playwright refuses while the first one's event loop runs).
+_SHARED: dict = {}
+
+
 @pytest.fixture(scope="session")
 def browser():
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
+    if not _SHARED:
+        playwright = sync_playwright().start()
+        _SHARED.update(playwright=playwright, browser=launch(playwright), users=0)
+    _SHARED["users"] += 1
+    yield _SHARED["browser"]
+    _SHARED["users"] -= 1
+    if _SHARED["users"] == 0:
+        _SHARED.pop("browser").close()
+        _SHARED.pop("playwright").stop()
+        _SHARED.clear()
 
 
 @pytest.fixture
 def page(browser):
     """A fresh browser context (no cookies) per test; Swedish, like the staff's browsers."""
-    context = browser.new_context(locale="sv-SE", viewport={"width": 1400, "height": 1000})
+    # bypass_csp: the accessibility checker (axe) is injected as an inline script, which the
+    # pages' Content-Security-Policy refuses; test_content_security_policy.py enforces it.
+    context = browser.new_context(
+        locale="sv-SE", viewport={"width": 1400, "height": 1000}, bypass_csp=True
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
@@ -54,3 +70,21 @@ def _prefect_is_elsewhere(monkeypatch):
 
     monkeypatch.setattr(prefect_gateway, "flow_run_resume", unavailable)
     monkeypatch.setattr(prefect_gateway, "flow_run_start", unavailable)
+
+
+@pytest.fixture(autouse=True)
+def _demo_passwords_under_the_test_hasher(request):
+    """The session's demo organisation is built before the tests' fast password hasher is
+    set (tests/conftest.py), so the first transactional test could not log in: the demo
+    people get their demo password again under the hasher in force."""
+    if "org" not in request.fixturenames:
+        return
+    from django.contrib.auth.models import User
+
+    from municipality.demo import DEMO_PASSWORD
+
+    org = request.getfixturevalue("org")
+    for user in User.objects.filter(pk__in=[u.pk for u in org["users"].values()]):
+        if user.has_usable_password() and not user.password.startswith("md5$"):
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])

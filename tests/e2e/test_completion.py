@@ -47,7 +47,7 @@ def test_return_supplement_recompile_and_approve(live, api_post, client):  # noq
 
     read_and_decide(client, erik, case, outcome="approved")
     wait_for_state(case.flow_run_id, {"COMPLETED"}, logs=live["logs"])
-    letter = Document.objects.get(case=case)
+    letter = Document.objects.get(case=case, kind="decision_letter")
     assert "Bifall" in pdf_text(bytes(letter.pdf))
     kinds = list(AuditEvent.objects.filter(case=case).values_list("kind", flat=True))
     assert kinds.count("material.compiled") == 2

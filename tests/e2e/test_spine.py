@@ -133,7 +133,7 @@ def test_refusal_letter_has_appeal_instructions(live, api_post, client):
         motivation="Hushållets inkomster täcker behovet enligt riksnormen.",
     )
     wait_for_state(case.flow_run_id, {"COMPLETED"}, logs=live["logs"])
-    letter = Document.objects.get(case=case)
+    letter = Document.objects.get(case=case, kind="decision_letter")
     text = pdf_text(bytes(letter.pdf))
     assert "Avslag" in text
     assert "förvaltningsrätten" in text and "tre veckor" in text
@@ -142,35 +142,40 @@ def test_refusal_letter_has_appeal_instructions(live, api_post, client):
 
 
 def test_forged_resume_through_prefect_api_executes_nothing(live, api_post, client):
-    """Resuming the run directly with a made-up decision id is refused; the run waits again."""
+    """Resuming the run directly with made-up decision ids is refused every time; the run
+    waits again however many forged claims arrive (six here: more than any budget of
+    refusals), and the real signature is still carried out afterwards (issue 10, point 6)."""
     from prefect.flow_runs import resume_flow_run
 
     case = wait_suspended(submit(api_post, "etj-2026-000104"), live)
     request = case.requests.get(status="open")
-    resume_flow_run(
-        case.flow_run_id,
-        run_input={
-            "request_id": request.pk,
-            "decision_id": 999999,
-            "material_sha256": request.material.sha256,
-        },
-        _sync=True,  # the browser tests' Playwright loop may be running in this thread
-    )
-    wait_for(
-        lambda: AuditEvent.objects.filter(case=case, kind="resume.rejected").exists(),
-        what="rejected resume",
-        timeout=90,
-    )
-    wait_for_state(case.flow_run_id, {"PAUSED"}, logs=live["logs"])
+    for forged in range(1, 7):
+        resume_flow_run(
+            case.flow_run_id,
+            run_input={
+                "request_id": request.pk,
+                "decision_id": 999990 + forged,
+                "material_sha256": request.material.sha256,
+            },
+            _sync=True,  # the browser tests' Playwright loop may be running in this thread
+        )
+        wait_for(
+            lambda forged=forged: (
+                AuditEvent.objects.filter(case=case, kind="resume.rejected").count() == forged
+            ),
+            what=f"rejected resume {forged}",
+            timeout=90,
+        )
+        wait_for_state(case.flow_run_id, {"PAUSED"}, logs=live["logs"])
     case.refresh_from_db()
     assert case.status == Case.Status.AWAITING_DECISION
-    assert not Document.objects.filter(case=case).exists()
+    assert not Document.objects.filter(case=case, kind="decision_letter").exists()
     assert not Decision.objects.filter(request__case=case).exists()
 
     anna = Case.objects.model._meta.apps.get_model("auth", "User").objects.get(username="anna")
     read_and_decide(client, anna, case, outcome="approved")
     wait_for_state(case.flow_run_id, {"COMPLETED"}, logs=live["logs"])
-    assert Document.objects.filter(case=case).count() == 1
+    assert Document.objects.filter(case=case, kind="decision_letter").count() == 1
 
 
 def test_resume_survives_prefect_being_unreachable(live, api_post, client):

@@ -116,12 +116,13 @@ def test_superuser_cannot_manage_delegations(client, org, django_user_model):
     """The superuser flag grants nothing here: the order belongs to the unit's administrator."""
     boss = django_user_model.objects.create_superuser("boss", password="x")
     client.force_login(boss)
+    delegations = Delegation.objects.count()
     for model in ("delegation", "substitution", "secondsignerrule", "delegationchange"):
         url = reverse(f"admin:municipality_{model}_changelist")
         assert client.get(url).status_code == 403, model
     response = client.post(_add_url("delegation"), _delegation_form(role="caseworker"))
     assert response.status_code == 403
-    assert Delegation.objects.count() == 2
+    assert Delegation.objects.count() == delegations
 
 
 # --- changes are versioned -----------------------------------------------------------
@@ -165,26 +166,62 @@ def test_deleting_a_line_keeps_it_and_records_the_deletion(client, ulla, org):
     line = Delegation.objects.get(unit=org["unit"], role=Staff.Role.CASEWORKER)
     url = reverse("admin:municipality_delegation_delete", args=[line.pk])
     assert client.get(url).status_code == 200
-    response = client.post(url, {"post": "yes"})
+    response = client.post(url, {"change_reason": "SN § 12/2026"})
     assert response.status_code == 302
     line.refresh_from_db()
     assert line.deleted_at is not None
     change = DelegationChange.objects.get()
     assert change.action == "deleted" and change.changed_by == ulla
+    assert change.reason == "SN § 12/2026"
     listed = client.get(reverse("admin:municipality_delegation_changelist")).context["cl"]
     assert line not in listed.result_list
 
 
-def test_bulk_delete_goes_through_the_same_service(client, ulla, org):
-    """The changelist's delete action marks each line deleted and records each one."""
+def test_removing_a_line_needs_a_reason(client, ulla, org):
+    """Without a reason nothing is removed and nothing is recorded (issue 9, point 17)."""
+    line = Delegation.objects.get(unit=org["unit"], role=Staff.Role.CASEWORKER)
+    url = reverse("admin:municipality_delegation_delete", args=[line.pk])
+    response = client.post(url, {"change_reason": "  "})
+    assert response.status_code == 400
+    line.refresh_from_db()
+    assert line.deleted_at is None and not DelegationChange.objects.exists()
+
+
+def test_no_bulk_removal_without_reasons(client, ulla, org):
+    """The changelist offers no bulk delete: each removal has its own reason."""
     lines = list(Delegation.objects.filter(unit=org["unit"]))
-    response = client.post(
+    client.post(
         reverse("admin:municipality_delegation_changelist"),
         {"action": "delete_selected", "_selected_action": [x.pk for x in lines], "post": "yes"},
     )
-    assert response.status_code == 302
-    assert Delegation.objects.filter(unit=org["unit"], deleted_at__isnull=False).count() == 2
-    assert DelegationChange.objects.filter(action="deleted").count() == 2
+    assert not Delegation.objects.filter(unit=org["unit"], deleted_at__isnull=False).exists()
+    assert not DelegationChange.objects.exists()
+
+
+def test_a_change_needs_a_reason(client, ulla, org):
+    response = client.post(
+        _add_url("delegation"), _delegation_form(role="caseworker", change_reason="")
+    )
+    assert response.status_code == 200
+    assert "change_reason" in response.context["adminform"].form.errors
+    assert not DelegationChange.objects.exists()
+
+
+def test_decision_types_come_from_the_registry(client, ulla, org):
+    """A typo such as "ekonomiskt-bistånd" is refused, not silently saved as a dead line."""
+    response = client.post(
+        _add_url("delegation"),
+        _delegation_form(role="caseworker", decision_type="ekonomiskt-bistånd"),
+    )
+    assert response.status_code == 200
+    assert "decision_type" in response.context["adminform"].form.errors
+    form = client.get(_add_url("delegation")).context["adminform"].form
+    assert DECISION_TYPE_BISTAND in dict(form.fields["decision_type"].choices)
+
+
+def test_admin_labels_are_swedish(client, ulla, org):
+    html = client.get(_add_url("delegation")).content.decode()
+    assert "Beslutstyp" in html and "Skäl till ändringen" in html
 
 
 def test_substitution_and_second_signer_rule_are_managed_and_versioned(client, ulla, org):
@@ -199,7 +236,7 @@ def test_substitution_and_second_signer_rule_are_managed_and_versioned(client, u
             "valid_from": "2026-07-01",
             "valid_to": "2026-07-31",
             "reference": "Semester",
-            "change_reason": "",
+            "change_reason": "Semester enligt SN § 3/2026",
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -213,7 +250,7 @@ def test_substitution_and_second_signer_rule_are_managed_and_versioned(client, u
             "valid_from": "2026-01-01",
             "valid_to": "",
             "reference": "SN 1.3",
-            "change_reason": "",
+            "change_reason": "SN § 4/2026",
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors

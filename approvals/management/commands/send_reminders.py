@@ -11,12 +11,14 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from approvals.notifications import reminders_send
+from approvals.services import completion_deadlines_check
 
 
 class Command(BaseCommand):
     help = (
         "E-mail the holder (or the unit) about requests due by the next working day or "
-        "overdue, and escalate overdue requests to the unit's team leaders, once each."
+        "overdue, and escalate overdue requests to the unit's team leaders, once each; hand "
+        "cases whose completion deadline passed back to a caseworker."
     )
 
     def add_arguments(self, parser):
@@ -42,9 +44,12 @@ class Command(BaseCommand):
                 ) from exc
         while True:
             report = reminders_send(today=today)
+            # Requests for completion past their deadline go back to a caseworker.
+            handed_back = completion_deadlines_check(today=today)
             self.stdout.write(
                 f"due soon: {report.due_soon}, overdue: {report.overdue}, "
-                f"escalated: {report.escalated}, e-mails sent: {report.emails}"
+                f"escalated: {report.escalated}, e-mails sent: {report.emails}, "
+                f"completions past deadline: {handed_back}"
             )
             if not options["every"]:
                 return

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from approvals.audit import audit_guard_missing, audit_verify
+from approvals.integrity import records_verify
 from approvals.models import AuditChainHead, AuditEvent
 
 
@@ -35,6 +36,9 @@ class Command(BaseCommand):
                     f"Audit trail broken at event {seq_text}: does not match the anchor kept "
                     "outside the database"
                 )
+        problem = records_verify()
+        if problem is not None:
+            raise CommandError(f"Signed record does not match the trail: {problem}")
         missing = audit_guard_missing()
         if missing:
             raise CommandError(

@@ -48,3 +48,13 @@ def income_type(value) -> str:
 @register.filter
 def source(value) -> str:
     return _label(SOURCE, value)
+
+
+@register.filter
+def register_replacements(lines) -> list:
+    """The lines where a register value replaced what the applicant declared (decisive facts)."""
+    return [
+        line
+        for line in lines or []
+        if line.get("origin") == "register" and "sökande uppgav" in line.get("basis", "")
+    ]

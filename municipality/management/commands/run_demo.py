@@ -62,11 +62,21 @@ class Command(BaseCommand):
             runtime.wait_for_http(
                 f"http://127.0.0.1:{prefect_port}/api/health", proc=server, timeout=120
             )
-            self.stdout.write("Starting the flow runner (serves the process deployments)")
+            self.stdout.write(
+                f"Starting the flow runner ({runtime.flow_executor()} executor, every "
+                "registered process)"
+            )
             procs.append(runtime.start_flow_runner(env=env, log=logs / "flows.log"))
             procs.append(
                 runtime.start(
-                    [sys.executable, "manage.py", "deliver_prefect_commands", "--loop"],
+                    [
+                        sys.executable,
+                        "manage.py",
+                        "deliver_prefect_commands",
+                        "--loop",
+                        "--interval",
+                        "0.5",
+                    ],
                     env=runtime.child_env(env),
                     log=logs / "outbox.log",
                 )
@@ -81,7 +91,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Starting the web app on http://127.0.0.1:{port}")
             web = runtime.start(
                 [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-                env=runtime.child_env({**env, "DJANGO_DEBUG": "1"}),
+                # Intake stores and answers; the outbox worker starts the robots, so an
+                # answer never waits for a busy or absent Prefect.
+                env=runtime.child_env({**env, "DJANGO_DEBUG": "1", "PREFECT_START_ON_COMMIT": "0"}),
                 log=logs / "web.log",
             )
             procs.append(web)

@@ -1,7 +1,7 @@
 """Tests for the ekonomiskt bistånd calculation and its rule sets.
 
 Every expected figure is worked by hand from the official 2026 riksnorm table in
-shared/DOMAIN.md (SoF 2025:468 12 kap. 2 § as amended by SFS 2025:1046) and written as
+SoF 2025:468 12 kap. 2 § as amended by SFS 2025:1046 and written as
 explicit arithmetic, not read back from ``flows.ekonomiskt_bistand.rulesets``:
 
     children (standard / lunch outside home): 0: 2740/2560 · 1–2: 3060/2800 · 3: 2720/2500 ·

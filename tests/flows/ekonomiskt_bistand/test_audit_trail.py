@@ -1,0 +1,339 @@
+"""The audit trail: append-only in the database, and tampering shows in verify_audit."""
+
+import contextlib
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from approvals import rules, services
+from approvals.audit import Kind, audit_append, audit_guard_missing, audit_verify
+from approvals.models import ApprovalRequest, AuditChainHead, AuditEvent, Decision
+from municipality import services as delegation_services
+from municipality.models import Delegation, DelegationChange
+from tests.gate_helpers import decide
+
+# Nothing here reads PDF bytes: skip WeasyPrint.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_pdf")]
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("the database guards are tested on PostgreSQL")
+
+
+@contextlib.contextmanager
+def _guards_off():
+    """What an attacker with superuser rights on the database can do: bypass the triggers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        try:
+            yield cursor
+        finally:
+            cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+
+
+def _verify_fails(*args) -> str:
+    with pytest.raises(CommandError) as exc:
+        call_command("verify_audit", *args)
+    return str(exc.value)
+
+
+@pytest.fixture
+def decided(open_request, org):
+    """A case with a signed decision and a fair number of events."""
+    decide(open_request, org["users"]["anna"])
+    return open_request
+
+
+# --- every step leaves an event ------------------------------------------------------
+
+
+def test_every_step_of_a_case_is_on_its_trail(decided, org):
+    """Intake, robot steps, material, request, the read, the signature: each one an event."""
+    kinds = list(AuditEvent.objects.filter(case=decided.case).values_list("kind", flat=True))
+    for kind in (
+        Kind.APPLICATION_RECEIVED,
+        Kind.ROBOT_STEP,
+        Kind.MATERIAL_COMPILED,
+        Kind.REQUEST_OPENED,
+        Kind.MATERIAL_VIEWED,
+        Kind.DECISION_SIGNED,
+    ):
+        assert kind in kinds
+    assert audit_verify() is None
+
+
+def test_refused_signature_is_on_the_trail(open_request, org):
+    """A refused attempt is logged apart from the refused transaction."""
+    services.decision_sign_refusal_record(
+        request_id=open_request.pk, user=org["users"]["erik"], code="DECISION_MATERIAL_NOT_OPENED"
+    )
+    event = AuditEvent.objects.get(kind=Kind.DECISION_REFUSED)
+    assert event.actor == org["users"]["erik"]
+    assert event.data["code"] == "DECISION_MATERIAL_NOT_OPENED"
+
+
+def test_read_records_whether_there_was_an_open_assignment(decided, org):
+    """After the decision, a read by a unit colleague has no open assignment."""
+    event = services.case_access_record(
+        user=org["users"]["maria"], case=decided.case, what="case_page"
+    )
+    assert event.kind == Kind.CASE_VIEWED
+    assert event.data == {"what": "case_page", "open_assignment": False, "purpose": "casework"}
+
+
+# --- the database refuses changes ----------------------------------------------------
+
+
+def _refused_by_database(statement):
+    with pytest.raises(IntegrityError) as exc, transaction.atomic():
+        statement()
+    assert "append-only" in str(exc.value)
+
+
+def test_database_refuses_to_update_an_audit_event(decided):
+    """UPDATE on approvals_auditevent fails, through the ORM and in plain SQL."""
+    event = AuditEvent.objects.filter(case=decided.case).first()
+    event.actor_label = "someone else"
+    _refused_by_database(lambda: event.save())
+    _refused_by_database(lambda: AuditEvent.objects.update(data={}))
+
+    def raw():
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE approvals_auditevent SET kind = 'x' WHERE seq = 1")
+
+    _refused_by_database(raw)
+    event.refresh_from_db()
+    assert event.actor_label != "someone else"
+
+
+def test_database_refuses_to_delete_an_audit_event(decided):
+    """DELETE on approvals_auditevent fails, through the ORM and in plain SQL."""
+    count = AuditEvent.objects.count()
+    _refused_by_database(lambda: AuditEvent.objects.filter(seq=2).delete())
+
+    def raw():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM approvals_auditevent")
+
+    _refused_by_database(raw)
+    assert AuditEvent.objects.count() == count
+
+
+def test_chain_head_stays_updatable(decided):
+    """Appending still works: the guard covers events, not the chain head."""
+    head = AuditChainHead.objects.get()
+    event = audit_append(kind=Kind.ROBOT_STEP, actor_label="robot:test", case=decided.case)
+    head.refresh_from_db()
+    assert head.last_seq == event.seq and head.last_hash == event.hash
+
+
+def test_database_refuses_to_change_the_delegation_history(org):
+    """The delegation order's history rows are append-only too."""
+    line = Delegation.objects.first()
+    delegation_services.delegation_order_save(
+        line=line, admin_user=org["users"]["ulla"], reason="Committee decision 2026-03"
+    )
+    change = DelegationChange.objects.get()
+    _refused_by_database(lambda: DelegationChange.objects.update(reason="nothing happened"))
+    _refused_by_database(lambda: DelegationChange.objects.all().delete())
+    change.refresh_from_db()
+    assert change.reason == "Committee decision 2026-03"
+
+
+def test_all_guards_are_installed():
+    """The migrations install every append-only trigger."""
+    assert audit_guard_missing() == []
+
+
+# --- verify_audit --------------------------------------------------------------------
+
+
+def test_verify_audit_passes_an_intact_trail(decided, capsys):
+    """An untouched trail verifies and the command prints the head to keep outside."""
+    call_command("verify_audit")
+    head = AuditChainHead.objects.get()
+    assert f"Head {head.last_seq}:{head.last_hash}" in capsys.readouterr().out
+
+
+def test_verify_audit_catches_an_altered_row(decided):
+    """Changing an event's content in the database breaks its hash; the event is named."""
+    event = AuditEvent.objects.get(kind=Kind.DECISION_SIGNED)
+    with _guards_off() as cursor:
+        cursor.execute(
+            "UPDATE approvals_auditevent SET data = jsonb_set(data, '{amount}', '99999') "
+            "WHERE seq = %s",
+            [event.seq],
+        )
+    message = _verify_fails()
+    assert f"broken at event {event.seq}" in message
+    assert "content does not match its hash" in message
+
+
+def test_verify_audit_catches_a_row_rewritten_with_a_fresh_hash(decided):
+    """Recomputing the altered row's own hash does not help: the next event no longer links."""
+    from approvals.audit import event_hash
+
+    event = AuditEvent.objects.get(kind=Kind.MATERIAL_VIEWED)
+    event.actor_label = "human:erik"
+    new_hash = event_hash(event)
+    with _guards_off() as cursor:
+        cursor.execute(
+            "UPDATE approvals_auditevent SET actor_label = %s, hash = %s WHERE seq = %s",
+            ["human:erik", new_hash, event.seq],
+        )
+    assert f"broken at event {event.seq + 1}" in _verify_fails()
+
+
+def test_verify_audit_catches_a_removed_middle_row(decided):
+    """Removing an event in the middle leaves a gap the command names."""
+    middle = AuditEvent.objects.count() // 2
+    with _guards_off() as cursor:
+        cursor.execute("DELETE FROM approvals_auditevent WHERE seq = %s", [middle])
+    message = _verify_fails()
+    assert f"broken at event {middle}" in message
+    assert "missing" in message
+
+
+def test_verify_audit_catches_a_removed_last_row(decided):
+    """Removing the newest event is caught by the chain head."""
+    last = AuditChainHead.objects.get().last_seq
+    with _guards_off() as cursor:
+        cursor.execute("DELETE FROM approvals_auditevent WHERE seq = %s", [last])
+    message = _verify_fails()
+    assert f"broken at event {last}" in message
+    assert "removed" in message
+
+
+def test_verify_audit_catches_a_rewritten_tail_with_an_anchor(decided):
+    """Deleting the last row and moving the head back passes the chain check, but not the
+    anchor printed by an earlier run and kept outside the database; and the signed
+    decision whose signing event was removed no longer matches the trail."""
+    head = AuditChainHead.objects.get()
+    anchor = f"{head.last_seq}:{head.last_hash}"
+    previous = AuditEvent.objects.get(seq=head.last_seq - 1)
+    with _guards_off() as cursor:
+        cursor.execute("DELETE FROM approvals_auditevent WHERE seq = %s", [head.last_seq])
+    AuditChainHead.objects.filter(pk=1).update(last_seq=previous.seq, last_hash=previous.hash)
+    assert "no signing event on the trail" in _verify_fails()
+    assert f"broken at event {head.last_seq}" in _verify_fails("--anchor", anchor)
+
+
+def test_verify_audit_refuses_a_malformed_anchor(decided):
+    """An anchor must be SEQ:SHA256."""
+    assert "not SEQ:SHA256" in _verify_fails("--anchor", "12:abc")
+
+
+def test_verify_audit_reports_a_disabled_guard(decided):
+    """A trigger switched off leaves the trail intact but unprotected: the command fails."""
+    with connection.cursor() as cursor:
+        # Deferred foreign-key checks must run before the table can be altered.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("ALTER TABLE approvals_auditevent DISABLE TRIGGER USER")
+    message = _verify_fails()
+    assert "approvals_auditevent_append_only" in message
+
+
+def test_verify_audit_on_an_empty_trail_succeeds(db, capsys):
+    """No events yet is an intact trail."""
+    call_command("verify_audit")
+    assert "intact" in capsys.readouterr().out
+
+
+def test_events_keep_their_time_and_order(decided):
+    """Sequence numbers are gapless and times never go backwards."""
+    events = list(AuditEvent.objects.order_by("seq").values_list("seq", "created_at"))
+    assert [seq for seq, _ in events] == list(range(1, len(events) + 1))
+    assert all(a[1] <= b[1] for a, b in zip(events, events[1:], strict=False))
+    assert events[-1][1] <= timezone.now()
+
+
+# --- signed records against the trail (issue 10, point 4) --------------------------------
+
+
+def _signed(open_request, org):
+    decision = decide(open_request, org["users"]["anna"])
+    return decision
+
+
+def test_database_refuses_to_change_a_signed_decision(open_request, org):
+    """The amount, outcome or signer of a signed decision cannot be updated in place."""
+    from django.db import IntegrityError, transaction
+
+    decision = _signed(open_request, org)
+    for column, value in (("authority_amount", 99999), ("outcome", "refused"), ("motivation", "x")):
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE approvals_decision SET {column} = %s WHERE id = %s", [value, decision.pk]
+            )
+    Decision.objects.filter(pk=decision.pk).update(verified_at=decision.signed_at)
+
+
+def test_database_refuses_to_change_material_or_documents(open_request, org):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE approvals_material SET html = 'forged' WHERE id = %s",
+            [open_request.material_id],
+        )
+
+
+def test_an_edited_decision_is_not_executed_and_verify_audit_names_it(open_request, org):
+    """With the guard switched off by the table owner, the edit is still caught: the row no
+    longer matches the hash recorded when it was signed."""
+    from tests.gate_helpers import verify
+
+    decision = _signed(open_request, org)
+    with _guards_off() as cursor:
+        cursor.execute(
+            "UPDATE approvals_decision SET authority_amount = 99999 WHERE id = %s", [decision.pk]
+        )
+    decision.refresh_from_db()
+    with pytest.raises(services.GateRefused) as exc:
+        verify(decision)
+    assert exc.value.code == rules.RESUME_RECORD_TAMPERED
+    assert f"decision {decision.pk}: differs from what was signed" in _verify_fails()
+
+
+def test_an_inserted_decision_without_a_signing_event_is_not_executed(open_request, org):
+    from django.utils import timezone
+
+    from municipality.models import Delegation
+    from tests.gate_helpers import verify
+
+    now = timezone.now()
+    decision = Decision.objects.create(
+        request=open_request,
+        outcome="approved",
+        authority_amount=open_request.authority_amount,
+        signer=org["users"]["anna"],
+        signer_name="Anna Lind",
+        signer_title="x",
+        delegation=Delegation.objects.filter(unit=org["unit"]).first(),
+        signed_at=now,
+        material=open_request.material,
+        material_sha256=open_request.material.sha256,
+        material_opened_at=now,
+        followed_proposal=True,
+        grants_amount=True,
+    )
+    ApprovalRequest.objects.filter(pk=open_request.pk).update(status="decided")
+    with pytest.raises(services.GateRefused) as exc:
+        verify(decision)
+    assert exc.value.code == rules.RESUME_RECORD_TAMPERED
+    assert "no signing event on the trail" in _verify_fails()
+
+
+def test_edited_material_bytes_are_caught(open_request, org):
+    with _guards_off() as cursor:
+        cursor.execute(
+            "UPDATE approvals_material SET html = 'forged' WHERE id = %s",
+            [open_request.material_id],
+        )
+    assert (
+        f"material {open_request.material_id}: content does not match its hash" in _verify_fails()
+    )
