@@ -2,56 +2,31 @@
 inbox and settles it with a reason and a new due date."""
 
 import datetime as dt
-import os
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from approvals.models import ExceptionSettlement
 from flows.bibliotek_aterlan import steps
 from flows.bibliotek_aterlan.models import LoanRenewal
 from municipality.demo import DEMO_PASSWORD
-from tests.approvals.inbox_helpers import messages_compiled
-from tests.browser.pages import axe_violations, launch, login
+from tests.browser.conftest import (  # noqa: F401  (fixtures)
+    _prefect_is_elsewhere,
+    _swedish_catalogue_compiled,
+    browser,
+    page,
+)
+from tests.browser.pages import axe_violations, login
 
 from .night_helpers import night
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Playwright's sync API runs an event loop in the test's thread (tests/browser/conftest.py).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    messages_compiled()
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="sv-SE", viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    page.wait_for_load_state("networkidle")
-    context.close()
-
-
-@pytest.fixture
-def exceptions(org, library, fast_pdf, monkeypatch):
-    """Tonight's run done without Prefect (its outbox commands stay queued)."""
-    from approvals import prefect_gateway
-
-    def unavailable(**kwargs):
-        raise prefect_gateway.PrefectUnavailable("no Prefect server in the browser tests")
-
-    monkeypatch.setattr(prefect_gateway, "flow_run_resume", unavailable)
-    monkeypatch.setattr(prefect_gateway, "flow_run_start", unavailable)
+def exceptions(org, library, fast_pdf):
+    """Tonight's run done in-process (no Prefect here: the outbox commands stay queued)."""
     # Hashed with this test's (fast) hasher, whichever built the organisation.
     lena = org["users"]["lena"]
     lena.set_password(DEMO_PASSWORD)
@@ -60,7 +35,12 @@ def exceptions(org, library, fast_pdf, monkeypatch):
     return LoanRenewal.objects.get(item_id="3900000000028")
 
 
-def test_lena_settles_a_refused_renewal_from_the_inbox(page, live_server, exceptions, mailoutbox):
+def test_lena_settles_a_refused_renewal_from_the_inbox(
+    page,  # noqa: F811  (the page fixture)
+    live_server,
+    exceptions,
+    mailoutbox,
+):
     """From the inbox to the case page; a missing date is reported with the reason kept;
     then the page says it is settled, the settlement holds her reason, and the patron is
     told the new date."""
