@@ -87,9 +87,19 @@ class ProcessOperations:
     # Service processes: cases the robot settled alone, and its share of all ended cases.
     completed_total: int = 0
     completed_by_robot: int = 0
+    # A process that counts its own units of work (loans, not nightly cases) says how many
+    # it handled and how many the robot settled alone (hook automation).
+    automation_handled: int | None = None
+    automation_automatic: int | None = None
 
     @property
     def automation_rate(self) -> float | None:
+        if self.automation_handled is not None:
+            return (
+                self.automation_automatic / self.automation_handled
+                if self.automation_handled
+                else None
+            )
         ended = self.decided_total + self.completed_total
         return self.completed_by_robot / ended if ended else None
 
@@ -240,6 +250,17 @@ def _median(values: list[float | None]) -> float | None:
     return statistics.median(present) if present else None
 
 
+def _own_automation(process, *, since: datetime) -> dict:
+    hook = process.hook("automation")
+    if hook is None:
+        return {}
+    figures = hook(since=since)
+    return {
+        "automation_handled": figures["handled"],
+        "automation_automatic": figures["automatic"],
+    }
+
+
 def process_catalogue(*, now: datetime) -> list[ProcessOperations]:
     """Every process in the catalogue with its figures; `now` ends the window."""
     since = now - timedelta(days=WINDOW_DAYS)
@@ -276,6 +297,7 @@ def process_catalogue(*, now: datetime) -> list[ProcessOperations]:
                 decided_total=v.get("decided_total", 0),
                 completed_total=v.get("completed_total", 0),
                 completed_by_robot=v.get("completed_by_robot", 0),
+                **_own_automation(process, since=since),
                 returned=v.get("returned", 0),
                 stopped=stopped,
                 flow_failures_window=flow_failures,
