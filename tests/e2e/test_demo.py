@@ -37,8 +37,9 @@ def test_demo_runs_twice_and_keeps_its_data(tmp_path):
     web_port, prefect_port = free_port(), free_port()
     first = _run_demo(tmp_path, web_port, prefect_port)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert first.stdout.count(": 201 case") == 5
-    assert "Open approval requests: 5" in first.stdout
+    assert first.stdout.count(": 201 case") == 6
+    # Every bistånd application waits for a person (the robots' own demo cases too).
+    assert "ekonomiskt-bistand 6" in first.stdout
     assert "rf_demo_etjanst_token_2026" in first.stdout and "demo-2026!" in first.stdout
     assert "Stopped every process the demo started." in first.stdout
     assert (tmp_path / "robotfabrik.sqlite3").exists()
@@ -46,5 +47,5 @@ def test_demo_runs_twice_and_keeps_its_data(tmp_path):
 
     second = _run_demo(tmp_path, web_port, prefect_port)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert second.stdout.count(": 200 case") == 5
-    assert "Open approval requests: 5" in second.stdout
+    assert second.stdout.count(": 200 case") == 6
+    assert "ekonomiskt-bistand 6" in second.stdout

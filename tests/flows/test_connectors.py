@@ -388,6 +388,10 @@ def test_demo_application_is_for_march_2026_with_all_income_keys(path):
     assert set(application["incomes"]) == KNOWN_INCOME_TYPES | {"other"}
 
 
-def test_there_are_five_demo_applications():
-    """data/demo_applications holds five applications."""
-    assert len(list(DEMO_DIR.glob("*.json"))) == 5
+def test_there_are_six_demo_applications_one_a_second_application_for_the_month():
+    """data/demo_applications holds five households' applications and one repeat of the
+    first household's for the same month (held for review)."""
+    applications = [json.loads(p.read_text(encoding="utf-8")) for p in DEMO_DIR.glob("*.json")]
+    assert len(applications) == 6
+    people = [(a["applicant"]["personnummer"], a["period"]) for a in applications]
+    assert len(set(people)) == 5

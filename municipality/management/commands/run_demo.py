@@ -167,6 +167,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {spec.slug}: demo start failed: {exc}")
 
     def _wait_for_open_requests(self, timeout: float = 240) -> None:
+        from django.db.models import Count
+
         from approvals.models import ApprovalRequest, Case
 
         deadline = time.monotonic() + timeout
@@ -183,9 +185,14 @@ class Command(BaseCommand):
             if waiting == 0:
                 break
             time.sleep(2)
-        self.stdout.write(
-            f"Open approval requests: {ApprovalRequest.objects.filter(status='open').count()}"
+        open_requests = ApprovalRequest.objects.filter(status="open")
+        by_process = ", ".join(
+            f"{row['case__process']} {row['n']}"
+            for row in open_requests.values("case__process").annotate(n=Count("pk")).order_by(
+                "case__process"
+            )
         )
+        self.stdout.write(f"Open approval requests: {open_requests.count()} ({by_process})")
 
     def _print_logins(self, port: int, prefect_port: int) -> None:
         self.stdout.write(self.style.SUCCESS(f"\nRobotfabrik demo: http://127.0.0.1:{port}/"))
