@@ -10,9 +10,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         result = demo_organisation_load()
-        self.stdout.write(f"Demo organisation ready: {result['unit']}")
+        units = ", ".join(str(unit) for unit in result["units"].values())
+        self.stdout.write(f"Demo organisation ready: {units}")
         self.stdout.write(
             f"Logins (password {DEMO_PASSWORD}): "
-            + ", ".join(u for u in result["users"] if u != "etjanst")
+            + ", ".join(
+                name
+                for name, user in result["users"].items()
+                if user.has_usable_password()
+            )
         )
         self.stdout.write(f"Integration token: {result['token']}")
