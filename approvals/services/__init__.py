@@ -21,7 +21,20 @@ from ..access import audit_page_record, case_access_record, holds_object_perm  #
 from ..audit import actor_label_for  # noqa: F401
 from ..workdays import working_days_after  # noqa: F401
 from .documents import document_create  # noqa: F401
-from .errors import *  # noqa: F401,F403
+from .errors import (  # noqa: F401
+    APPLICATION_DUPLICATE_DIFFERS,
+    APPLICATION_NOT_INTEGRATION,
+    APPLICATION_UNKNOWN_PROCESS,
+    CASE_MODE_FORBIDS,
+    EXCEPTION_ACTION_INVALID,
+    EXCEPTION_NO_ACCESS,
+    EXCEPTION_NOT_OPEN,
+    EXCEPTION_REASON_MISSING,
+    SUPPLEMENT_NOT_EXPECTED,
+    SUPPLEMENT_UNKNOWN,
+    GateRefused,
+    ServiceError,
+)
 from .exceptions import exception_settle  # noqa: F401
 from .execution import case_complete_by_robot, decision_execute  # noqa: F401
 from .intake import application_receive, case_open, parties_of, parties_store  # noqa: F401
