@@ -8,9 +8,9 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from approvals import services
+from approvals import rules, services
 from approvals.audit import Kind, audit_append, audit_guard_missing, audit_verify
-from approvals.models import AuditChainHead, AuditEvent
+from approvals.models import ApprovalRequest, AuditChainHead, AuditEvent, Decision
 from municipality import services as delegation_services
 from municipality.models import Delegation, DelegationChange
 from tests.gate_helpers import FLOW_RUN_ID, decide
@@ -255,6 +255,93 @@ def test_events_keep_their_time_and_order(decided):
     assert [seq for seq, _ in events] == list(range(1, len(events) + 1))
     assert all(a[1] <= b[1] for a, b in zip(events, events[1:], strict=False))
     assert events[-1][1] <= timezone.now()
+
+
+# --- signed records against the trail (issue 10, point 4) --------------------------------
+
+
+def _signed(core_request, crew):
+    return decide(core_request, crew["kim"])
+
+
+def test_database_refuses_to_change_a_signed_decision(core_request, crew, core_org):
+    """The amount, outcome or signer of a signed decision cannot be updated in place."""
+    from django.db import IntegrityError, transaction
+
+    decision = _signed(core_request, crew)
+    for column, value in (("authority_amount", 99999), ("outcome", "refused"), ("motivation", "x")):
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE approvals_decision SET {column} = %s WHERE id = %s", [value, decision.pk]
+            )
+    Decision.objects.filter(pk=decision.pk).update(verified_at=decision.signed_at)
+
+
+def test_database_refuses_to_change_material_or_documents(core_request, crew, core_org):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE approvals_material SET html = 'forged' WHERE id = %s",
+            [core_request.material_id],
+        )
+
+
+def test_an_edited_decision_is_not_executed_and_verify_audit_names_it(core_request, crew, core_org):
+    """With the guard switched off by the table owner, the edit is still caught: the row no
+    longer matches the hash recorded when it was signed."""
+    from tests.gate_helpers import verify
+
+    decision = _signed(core_request, crew)
+    with _guards_off() as cursor:
+        cursor.execute(
+            "UPDATE approvals_decision SET authority_amount = 99999 WHERE id = %s", [decision.pk]
+        )
+    decision.refresh_from_db()
+    with pytest.raises(services.GateRefused) as exc:
+        verify(decision)
+    assert exc.value.code == rules.RESUME_RECORD_TAMPERED
+    assert f"decision {decision.pk}: differs from what was signed" in _verify_fails()
+
+
+def test_an_inserted_decision_without_a_signing_event_is_not_executed(core_request, crew, core_org):
+    from django.utils import timezone
+
+    from municipality.models import Delegation
+    from tests.gate_helpers import verify
+
+    now = timezone.now()
+    decision = Decision.objects.create(
+        request=core_request,
+        outcome="approved",
+        authority_amount=core_request.authority_amount,
+        signer=crew["kim"],
+        signer_name="Anna Lind",
+        signer_title="x",
+        delegation=Delegation.objects.filter(unit=core_org["unit"]).first(),
+        signed_at=now,
+        material=core_request.material,
+        material_sha256=core_request.material.sha256,
+        material_opened_at=now,
+        followed_proposal=True,
+        grants_amount=True,
+    )
+    ApprovalRequest.objects.filter(pk=core_request.pk).update(status="decided")
+    with pytest.raises(services.GateRefused) as exc:
+        verify(decision)
+    assert exc.value.code == rules.RESUME_RECORD_TAMPERED
+    assert "no signing event on the trail" in _verify_fails()
+
+
+def test_edited_material_bytes_are_caught(core_request, crew, core_org):
+    with _guards_off() as cursor:
+        cursor.execute(
+            "UPDATE approvals_material SET html = 'forged' WHERE id = %s",
+            [core_request.material_id],
+        )
+    assert (
+        f"material {core_request.material_id}: content does not match its hash" in _verify_fails()
+    )
 
 
 # --- anchors outside the database (issue 10, point 5) -----------------------------------
