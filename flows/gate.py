@@ -78,3 +78,29 @@ def await_supplement(*, case_id: int, round_no: int) -> int | None:
         completion_deadline_verify(case_id=case_id)
         return None
     return supplement_verify(case_id=case_id, supplement_id=claim.supplement_id)
+
+
+def record_flow_failure(flow, flow_run, state) -> None:
+    """A flow's on_failure / on_crashed hook: the failure goes on the case in Django.
+
+    The case is the run's `case_id` parameter, else the case that follows this run (a
+    nightly run that opened its own case); a run with no case (a scan, a daily import)
+    leaves its failure in Prefect, where the process owner sees it. The message names no
+    person. Nothing is decided: the watchdog restarts the robot or hands it to operators.
+    """
+    from flows.django_setup import setup
+
+    setup()
+    from approvals.models import Case
+    from approvals.services import case_flow_failed
+
+    case_id = flow_run.parameters.get("case_id")
+    if case_id is None:
+        case_id = Case.objects.filter(flow_run_id=flow_run.id).values_list("pk", flat=True).first()
+    if case_id is None:
+        return
+    case_flow_failed(
+        case_id=int(case_id),
+        flow_run_id=str(flow_run.id),
+        reason=f"{state.type.value}: {state.message or ''}",
+    )

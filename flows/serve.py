@@ -39,7 +39,9 @@ def deployments() -> list:
 
     result = []
     for spec, flow in registered_flows():
-        schedules = [Cron(spec.schedule_cron, timezone="Europe/Stockholm")] if spec.schedule_cron else None
+        schedules = (
+            [Cron(spec.schedule_cron, timezone="Europe/Stockholm")] if spec.schedule_cron else None
+        )
         result.append(flow.to_deployment(name=spec.slug, schedules=schedules))
     return result
 

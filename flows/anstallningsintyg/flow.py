@@ -11,6 +11,7 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from flows.django_setup import setup as django_setup
+from flows.gate import record_flow_failure
 
 PROCESS = "anstallningsintyg"
 # Each "corrected" settlement runs the rules again; a case corrected this often is a sign
@@ -81,24 +82,12 @@ def await_settlement(*, request_id: int) -> int:
     raise SettlementNotReceived(f"{MAX_REFUSED_CLAIMS} resume claims refused for {request_id}")
 
 
-def _on_failure(flow, flow_run, state) -> None:
-    """Record the failure on the case in Django (the message names no person)."""
-    django_setup()
-    from approvals.services import case_flow_failed
-
-    case_flow_failed(
-        case_id=int(flow_run.parameters["case_id"]),
-        flow_run_id=str(flow_run.id),
-        reason=f"{state.type.value}: {state.message or ''}",
-    )
-
-
 @flow(
     name=PROCESS,
     persist_result=True,
     log_prints=False,
-    on_failure=[_on_failure],
-    on_crashed=[_on_failure],
+    on_failure=[record_flow_failure],
+    on_crashed=[record_flow_failure],
 )
 def anstallningsintyg(case_id: int) -> dict:
     django_setup()

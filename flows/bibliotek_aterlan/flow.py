@@ -20,6 +20,7 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from flows.django_setup import setup as django_setup
+from flows.gate import record_flow_failure
 
 PROCESS = "bibliotek-aterlan"
 MAX_REFUSED_CLAIMS = 5
@@ -115,33 +116,12 @@ def await_settlement(*, request_id: int) -> int:
     raise RuntimeError(f"{MAX_REFUSED_CLAIMS} resume claims refused for request {request_id}")
 
 
-def _on_failure(flow, flow_run, state) -> None:
-    """Record the failure on the case in Django (the message names no person)."""
-    django_setup()
-    from approvals.models import Case
-    from approvals.services import case_flow_failed
-
-    case_id = flow_run.parameters.get("case_id")
-    if case_id is None:
-        case_id = (
-            Case.objects.filter(process=PROCESS, flow_run_id=flow_run.id)
-            .values_list("pk", flat=True)
-            .first()
-        )
-    if case_id is not None:
-        case_flow_failed(
-            case_id=int(case_id),
-            flow_run_id=str(flow_run.id),
-            reason=f"{state.type.value}: {state.message or ''}",
-        )
-
-
 @flow(
     name=PROCESS,
     persist_result=True,
     log_prints=False,
-    on_failure=[_on_failure],
-    on_crashed=[_on_failure],
+    on_failure=[record_flow_failure],
+    on_crashed=[record_flow_failure],
 )
 def bibliotek_aterlan(case_id: int | None = None) -> dict:
     steps = _steps()

@@ -8,7 +8,7 @@ from prefect import flow, get_run_logger, task
 from prefect.context import FlowRunContext
 
 from flows.django_setup import setup as django_setup
-from flows.gate import await_human_decision, await_supplement
+from flows.gate import await_human_decision, await_supplement, record_flow_failure
 
 PROCESS = "ekonomiskt-bistand"
 
@@ -55,24 +55,12 @@ def execute_decision(decision_id: int, flow_run_id: str) -> str:
     return _steps().decision_carry_out(decision_id=decision_id, flow_run_id=flow_run_id)
 
 
-def _on_failure(flow, flow_run, state) -> None:
-    """Record the failure on the case in Django (the message names no person)."""
-    django_setup()
-    from approvals.services import case_flow_failed
-
-    case_flow_failed(
-        case_id=int(flow_run.parameters["case_id"]),
-        flow_run_id=str(flow_run.id),
-        reason=f"{state.type.value}: {state.message or ''}",
-    )
-
-
 @flow(
     name=PROCESS,
     persist_result=True,
     log_prints=False,
-    on_failure=[_on_failure],
-    on_crashed=[_on_failure],
+    on_failure=[record_flow_failure],
+    on_crashed=[record_flow_failure],
 )
 def ekonomiskt_bistand(case_id: int) -> dict:
     django_setup()

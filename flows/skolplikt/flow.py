@@ -19,7 +19,7 @@ from prefect import flow, get_run_logger, task
 from prefect.context import FlowRunContext
 
 from flows.django_setup import setup as django_setup
-from flows.gate import await_human_decision
+from flows.gate import await_human_decision, record_flow_failure
 
 PROCESS = "skolplikt"
 
@@ -61,30 +61,12 @@ def write_letters(decision_id: int, flow_run_id: str) -> list[str]:
     return _steps().letters_write(decision_id=decision_id, flow_run_id=flow_run_id)
 
 
-def _on_failure(flow, flow_run, state) -> None:
-    """Record a case run's failure on its case (the message names no person).
-
-    A scan run has no case: its failure stays in Prefect, where the process owner sees it.
-    """
-    case_id = flow_run.parameters.get("case_id")
-    if case_id is None:
-        return
-    django_setup()
-    from approvals.services import case_flow_failed
-
-    case_flow_failed(
-        case_id=int(case_id),
-        flow_run_id=str(flow_run.id),
-        reason=f"{state.type.value}: {state.message or ''}",
-    )
-
-
 @flow(
     name=PROCESS,
     persist_result=True,
     log_prints=False,
-    on_failure=[_on_failure],
-    on_crashed=[_on_failure],
+    on_failure=[record_flow_failure],
+    on_crashed=[record_flow_failure],
 )
 def skolplikt(case_id: int | None = None, month: str | None = None) -> dict:
     django_setup()

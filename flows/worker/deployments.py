@@ -39,9 +39,7 @@ def register_deployments(entrypoints, *, work_pool_name: str) -> list[str]:
     names = []
     for entrypoint in entrypoints:
         flow = load_flow(entrypoint)
-        deployment = flow.to_deployment(
-            name=flow.name, entrypoint_type=EntrypointType.MODULE_PATH
-        )
+        deployment = flow.to_deployment(name=flow.name, entrypoint_type=EntrypointType.MODULE_PATH)
         deployment.entrypoint = module_path(entrypoint)
         deployment.apply(work_pool_name=work_pool_name)
         names.append(f"{flow.name}/{flow.name}")
