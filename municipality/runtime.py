@@ -177,11 +177,16 @@ def stop(proc: subprocess.Popen, *, timeout: float = 15) -> None:
 
 
 def database_env() -> dict[str, str]:
-    """DATABASE_URL for child processes: the database this process is using."""
+    """DATABASE_URL (and DATABASE_ROLE) for child processes: the database this process is
+    using, as the role it acts as."""
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
         return {"DATABASE_URL": f"sqlite:///{db['NAME']}"}
     host = db.get("HOST") or "127.0.0.1"
     port = db.get("PORT") or 5432
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return {"DATABASE_URL": f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"}
+    env = {"DATABASE_URL": f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"}
+    options = (db.get("OPTIONS") or {}).get("options", "")
+    if options.startswith("-c role="):
+        env["DATABASE_ROLE"] = options.removeprefix("-c role=")
+    return env

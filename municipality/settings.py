@@ -5,6 +5,7 @@ variables rather than choosing a settings file.
 """
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -133,6 +134,16 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+# DATABASE_ROLE: the role the connection acts as (`SET ROLE` at connect) when the login
+# user differs from the application's role, e.g. a pooler's login or the test suite, which
+# migrates as the owner and then runs as the app role (`manage.py db_grant_app_role`).
+DATABASE_ROLE = os.environ.get("DATABASE_ROLE", "")
+if DATABASE_ROLE:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_ROLE applies only to PostgreSQL.")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DATABASE_ROLE):
+        raise ImproperlyConfigured("DATABASE_ROLE must be a plain role name (a-z, 0-9, _).")
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c role={DATABASE_ROLE}"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Several processes (web app, flow runs, resume worker) share the demo file.

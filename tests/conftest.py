@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,77 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """
     with django_db_blocker.unblock():
         demo_organisation_load()
+        role = _app_role_switch()
+    yield
+    if role:
+        _app_role_switch_back()
+
+
+@pytest.fixture
+def owner_session(transactional_db):
+    """For a transactional test that migrates: its connection acts as the owner."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET ROLE NONE")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+
+
+def _app_role_name(database: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", f"rf_app_{database}".lower())[:63]
+
+
+def _flush_as_owner(execute_sql_flush):
+    """Transactional tests end with Django's flush (TRUNCATE), which the app role may not
+    do: the harness empties the tables as the owner, as a deployment's migrate step would."""
+
+    def flush(self, sql_list):
+        with self.connection.cursor() as cursor:
+            cursor.execute("SET ROLE NONE")
+        try:
+            return execute_sql_flush(self, sql_list)
+        finally:
+            with self.connection.cursor() as cursor:
+                cursor.execute("RESET ROLE")
+
+    flush.original = execute_sql_flush
+    return flush
+
+
+def _app_role_switch() -> str | None:
+    """After migrating as the owner, every connection of the suite and of the processes it
+    starts (via `runtime.database_env`) acts as an app role made by `db_grant_app_role`:
+    no TRUNCATE, ALTER, trigger control or replica mode (issue 10, point 5)."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    if connection.vendor != "postgresql":
+        return None
+    role = _app_role_name(connection.settings_dict["NAME"])
+    call_command("db_grant_app_role", role=role, verbosity=0)
+    options = f"-c role={role}"
+    connection.close()
+    django_settings.DATABASES["default"].setdefault("OPTIONS", {})["options"] = options
+    connection.settings_dict.setdefault("OPTIONS", {})["options"] = options
+    DatabaseOperations.execute_sql_flush = _flush_as_owner(DatabaseOperations.execute_sql_flush)
+    return role
+
+
+def _app_role_switch_back() -> None:
+    """The test database is dropped by the owner."""
+    from django.db import connection
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    connection.close()
+    for options in (
+        django_settings.DATABASES["default"]["OPTIONS"],
+        connection.settings_dict["OPTIONS"],
+    ):
+        options.pop("options", None)
+    DatabaseOperations.execute_sql_flush = DatabaseOperations.execute_sql_flush.original
 
 
 def _org_from_database() -> dict:

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import connections
 from django.utils import timezone
 
 from approvals import rules, services
@@ -29,7 +29,7 @@ from approvals.models import (
 from municipality import services as delegation_services
 from municipality.models import Delegation, SecondSignerRule, Staff, Substitution, Unit
 from tests.core_process.process import DECISION_TYPE
-from tests.db_helpers import guards_off
+from tests.db_helpers import guards_off, raw_sql, refused_by_database
 from tests.gate_helpers import material_open, sign
 
 from .core_helpers import core_compile, core_open
@@ -701,8 +701,7 @@ def _decision_fields(request, user, **changes):
 
 
 def _integrity_error(create):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        create()
+    refused_by_database(create)
 
 
 @pytest.mark.django_db
@@ -761,8 +760,7 @@ def test_database_refuses_a_raw_insert_without_signer(core_request, crew, core_o
         "VALUES (%s, 'returned', NULL, 'x', 'n', 't', %s, %s, false, false)"
     )
     params = [core_request.pk, core_request.material_id, core_request.material.sha256]
-    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    refused_by_database(lambda: raw_sql(sql, params))
     assert not Decision.objects.exists()
 
 
@@ -782,8 +780,7 @@ def test_database_refuses_to_delete_a_decision(core_request, crew, core_org):
     material_open(kim, core_request)
     decision = sign(core_request, kim)
     _integrity_error(lambda: Decision.objects.filter(pk=decision.pk).delete())
-    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM approvals_decision WHERE id = %s", [decision.pk])
+    refused_by_database(lambda: raw_sql("DELETE FROM approvals_decision WHERE id = %s", [decision.pk]))
     Decision.objects.filter(pk=decision.pk).update(verified_at=timezone.now())
     assert Decision.objects.filter(pk=decision.pk, verified_at__isnull=False).exists()
 

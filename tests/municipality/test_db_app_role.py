@@ -13,7 +13,7 @@ from django.db import connection
 
 from approvals.audit import audit_append
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("owner_session")]
 
 
 @pytest.fixture

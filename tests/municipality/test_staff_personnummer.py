@@ -59,7 +59,7 @@ def test_database_refuses_a_non_canonical_number_written_around_the_model():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migration_canonicalises_existing_rows():
+def test_migration_canonicalises_existing_rows(owner_session):
     """Rows written before the change (10 digits, with a hyphen) are canonical after migrate."""
     executor = MigrationExecutor(connection)
     before = [("municipality", "0005_processes_from_registry")]

@@ -52,7 +52,7 @@ def test_a_run_executes_in_a_forked_preloaded_child_and_completes(worker, tmp_pa
                 break
             time.sleep(0.2)
         assert states == ["COMPLETED"] * 4
-        assert client.read_flow_run(run.id).state.result() == 13
+        assert client.read_flow_run(run.id).state.result(_sync=True) == 13
 
 
 def test_suspend_then_resume_with_typed_input(worker, tmp_path):
@@ -73,7 +73,7 @@ def test_suspend_then_resume_with_typed_input(worker, tmp_path):
     assert resumed["approved"] is False
     assert resumed["pid"] != first["pid"]
     assert resumed["ppid"] == worker.fork_server_pid
-    assert done.state.result() == 12
+    assert done.state.result(_sync=True) == 12
 
 
 def test_a_child_killed_mid_run_is_reported_crashed(worker, tmp_path):

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import connections
 from django.utils import timezone
 
 from approvals import rules, services
@@ -26,7 +26,7 @@ from approvals.models import (
 from flows.ekonomiskt_bistand.process import DECISION_TYPE as DECISION_TYPE_BISTAND
 from municipality import services as delegation_services
 from municipality.models import Delegation, SecondSignerRule, Staff, Substitution, Unit
-from tests.db_helpers import guards_off
+from tests.db_helpers import guards_off, raw_sql, refused_by_database
 from tests.gate_helpers import material_open, sign
 
 # The gate never reads the PDF bytes: skip WeasyPrint.
@@ -727,8 +727,7 @@ def _decision_fields(request, user, **changes):
 
 
 def _integrity_error(create):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        create()
+    refused_by_database(create)
 
 
 @pytest.mark.django_db
@@ -787,8 +786,7 @@ def test_database_refuses_a_raw_insert_without_signer(open_request, org):
         "VALUES (%s, 'returned', NULL, 'x', 'n', 't', %s, %s, false, false)"
     )
     params = [open_request.pk, open_request.material_id, open_request.material.sha256]
-    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    refused_by_database(lambda: raw_sql(sql, params))
     assert not Decision.objects.exists()
 
 
@@ -808,8 +806,7 @@ def test_database_refuses_to_delete_a_decision(open_request, org):
     material_open(anna, open_request)
     decision = sign(open_request, anna)
     _integrity_error(lambda: Decision.objects.filter(pk=decision.pk).delete())
-    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM approvals_decision WHERE id = %s", [decision.pk])
+    refused_by_database(lambda: raw_sql("DELETE FROM approvals_decision WHERE id = %s", [decision.pk]))
     Decision.objects.filter(pk=decision.pk).update(verified_at=timezone.now())
     assert Decision.objects.filter(pk=decision.pk, verified_at__isnull=False).exists()
 
