@@ -95,7 +95,9 @@ class Browser:
         response = self.client.get(path)
         assert response.status_code == 302, response.status_code
         self.last_authorize_url = response["Location"]
-        return self.back_to_app(self.idp.get(self.last_authorize_url, allow_redirects=False, timeout=10))
+        return self.back_to_app(
+            self.idp.get(self.last_authorize_url, allow_redirects=False, timeout=10)
+        )
 
     def login_at_idp(self, page, login: str, password: str | None = None, *, deliver=True):
         """Fill the provider's login form; follow the provider until it sends us back."""
