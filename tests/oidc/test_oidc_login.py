@@ -137,3 +137,21 @@ def test_session_without_auth_time_record_is_not_fresh(client, org):
     """force_login (no login page, no provider) leaves no authentication record."""
     client.force_login(org["users"]["anna"])
     assert SESSION_KEY not in client.session
+
+
+def test_the_link_command_links_refuses_and_unlinks(client, org, oidc_on):
+    """staff_oidc_link: anna can then log in at the provider; a subject used twice, or an
+    integration account, is refused; --clear ends the link (and the next login is refused)."""
+    from django.core.management import CommandError, call_command
+
+    call_command("staff_oidc_link", "anna", IDP["anna"]["sub"], stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert AuditEvent.objects.filter(kind="auth.oidc_linked").count() == 1
+    with pytest.raises(CommandError, match="already linked"):
+        call_command("staff_oidc_link", "erik", IDP["anna"]["sub"])
+    with pytest.raises(CommandError, match="no human staff"):
+        call_command("staff_oidc_link", "etjanst", IDP["maria"]["sub"])
+    assert Browser(client).login("anna").status_code == 302
+    assert int(_logged_in_as(client)) == org["users"]["anna"].pk
+    call_command("staff_oidc_link", "anna", "--clear", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    client.logout()
+    assert Browser(client).login("anna").status_code == 403
