@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/robotfabrik
 PGHOST_ARGS := -h 127.0.0.1 -U postgres
 
-.PHONY: demo test lint bench messages system-deps pgdb
+.PHONY: demo test lint bench messages system-deps pgdb oidc-provider
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -40,11 +40,17 @@ pgdb:
 	@psql $(PGHOST_ARGS) -tAc "SELECT 1 FROM pg_database WHERE datname='robotfabrik'" | grep -q 1 \
 	  || createdb $(PGHOST_ARGS) robotfabrik
 
+# The tests' OpenID Connect provider (tests/oidc/provider: node-oidc-provider, pinned in
+# its package-lock.json); installed when missing.
+oidc-provider:
+	@command -v npm >/dev/null || { echo "node and npm are needed for tests/oidc"; exit 1; }
+	@[ -d tests/oidc/provider/node_modules/oidc-provider ] || npm ci --prefix tests/oidc/provider --no-audit --no-fund
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	DATABASE_URL= ROBOTFABRIK_DEMO=1 $(PY) manage.py makemigrations --check --dry-run -v1
 
-test: system-deps $(STAMP) messages pgdb lint
+test: system-deps $(STAMP) messages pgdb lint oidc-provider
 	$(PY) -m pytest -n 2
 
 bench: $(STAMP) pgdb

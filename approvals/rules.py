@@ -7,7 +7,7 @@ the database; the service passes in what it locked.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.utils.translation import gettext_noop
 
@@ -406,3 +406,45 @@ def cosignature_matches(
     ):
         return DECISION_COSIGNATURE_MISMATCH
     return None
+
+
+# --- a fresh authentication to sign (issue 10, point 2) ----------------------------------
+
+DECISION_AUTHENTICATION_STALE = "DECISION_AUTHENTICATION_STALE"
+MESSAGES[DECISION_AUTHENTICATION_STALE] = gettext_noop(
+    "Signing needs a recent login: confirm who you are again, then sign."
+)
+# How the signer proved who they are: their password on the login page (or again on the
+# case page), or the municipality's identity provider (OpenID Connect).
+AUTH_PASSWORD = "password"
+AUTH_OIDC = "oidc"
+AUTH_METHODS = (AUTH_PASSWORD, AUTH_OIDC)
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """When and how the signer last authenticated (None: not known to have)."""
+
+    method: str
+    at: datetime | None
+
+
+def authentication_is_fresh(
+    authentication: Authentication | None, *, now: datetime, window_seconds: int
+) -> str | None:
+    # A signature is given by whoever holds the session: the person must have proved who
+    # they are within the window (an unattended, logged-in screen signs nothing). A
+    # login in the future beyond a small clock skew is no proof either.
+    if (
+        authentication is None
+        or authentication.method not in AUTH_METHODS
+        or authentication.at is None
+    ):
+        return DECISION_AUTHENTICATION_STALE
+    age = (now - authentication.at).total_seconds()
+    if age > window_seconds or age < -AUTH_CLOCK_SKEW_SECONDS:
+        return DECISION_AUTHENTICATION_STALE
+    return None
+
+
+AUTH_CLOCK_SKEW_SECONDS = 60

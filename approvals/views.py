@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from municipality.authentication import authentication_of, reauthentication_offer
+
 from . import access, adjustments, rules, search, selectors, services
 from .forms import (
     CosignatureDeclineForm,
@@ -168,6 +170,8 @@ def _case_page(
         "overdue": active is not None and assignment.request_is_overdue(active),
         "form": form if show_form else None,
         "gate_problem": gate_problem,
+        # Signing needs a recent login: renewed here when it is too old.
+        "reauth": reauthentication_offer(request) if show_form else None,
         "decline_form": (
             (decline_form or CosignatureDeclineForm()) if can_sign and first_decision else None
         ),
@@ -276,6 +280,7 @@ def decision_submit(request, request_id: int):
             ),
             adjustments=form.adjustments() or None,
             acknowledged_flags=form.acknowledged(),
+            authentication=authentication_of(request),
         )
     except services.GateRefused as exc:
         services.decision_sign_refusal_record(
@@ -350,6 +355,8 @@ def _gate_problem(approval: ApprovalRequest, user, code: str, form: DecisionForm
             "The current material is shown now. Read it; what you wrote is kept below, and "
             "you sign against the material shown."
         )
+    elif code == rules.DECISION_AUTHENTICATION_STALE:
+        problem["next_step"] = _("Confirm who you are below, then sign again.")
     elif code == rules.DECISION_COSIGNER_SAME_PERSON:
         problem["next_step"] = _("Another delegate of the unit gives the second signature.")
     return problem

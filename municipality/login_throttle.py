@@ -68,6 +68,9 @@ class ThrottledModelBackend(ModelBackend):
     """Django's ModelBackend that refuses a locked (username, address) pair outright."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
+        if password is None:
+            # Not a password login (e.g. the OpenID Connect callback): nothing to count.
+            return None
         if username is None:
             username = kwargs.get(self._username_field(), "")
         username = username or ""

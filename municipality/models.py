@@ -80,10 +80,24 @@ class Staff(models.Model):
         validators=[validate_staff_personnummer],
         help_text="Personnummer or samordningsnummer; stored as YYYYMMDDNNNC.",
     )
+    # The person's subject ("sub") at the municipality's identity provider (OpenID Connect,
+    # municipality.oidc): a login there is this account's only when it matches. Set by the
+    # unit administrator; empty for password-only accounts. Accounts are never made from it.
+    oidc_subject = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        help_text="Subject (sub) at the municipality's identity provider; empty: no OIDC login.",
+    )
 
     class Meta:
         verbose_name_plural = "staff"
         constraints = [
+            models.UniqueConstraint(
+                fields=["oidc_subject"],
+                condition=~Q(oidc_subject=""),
+                name="staff_oidc_subject_unique",
+            ),
             models.CheckConstraint(
                 name="staff_system_role_only_for_non_humans",
                 condition=Q(kind="human") | Q(role="system"),

@@ -292,3 +292,43 @@ REGISTER_RETRY_DELAY_SECONDS = float(os.environ.get("REGISTER_RETRY_DELAY_SECOND
 # HMAC-SHA256 under AUDIT_ANCHOR_KEY. verify_audit checks the trail against them.
 AUDIT_ANCHOR_FILE = Path(os.environ.get("AUDIT_ANCHOR_FILE", STATE_DIR / "audit-anchors.log"))
 AUDIT_ANCHOR_KEY = os.environ.get("AUDIT_ANCHOR_KEY", "")
+
+# Signing needs a recent authentication (municipality.authentication): a login (password
+# or the identity provider's auth_time), or the same again from the case page, at most
+# this many seconds before the signature. Recorded with the signature on the trail.
+SIGNING_FRESH_AUTH_SECONDS = int(os.environ.get("SIGNING_FRESH_AUTH_SECONDS", "300"))
+if SIGNING_FRESH_AUTH_SECONDS <= 0:
+    raise ImproperlyConfigured("SIGNING_FRESH_AUTH_SECONDS must be a positive number of seconds.")
+
+# Login through the municipality's identity provider (OpenID Connect; municipality.oidc,
+# mozilla-django-oidc). Off unless OIDC_RP_CLIENT_ID is set. The endpoints come from the
+# issuer's discovery document (OIDC_OP_ISSUER) unless set one by one. ID tokens are RS256,
+# checked against the provider's JWKS. A login is an existing account's only: the token's
+# `sub` must be a Staff's oidc_subject; no account is ever created from a login.
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = "openid"
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+# client_secret_basic, the token endpoint's default authentication in OpenID Connect.
+OIDC_TOKEN_USE_BASIC_AUTH = env_flag("OIDC_TOKEN_USE_BASIC_AUTH", True)
+OIDC_CREATE_USER = False
+OIDC_TIMEOUT = float(os.environ.get("OIDC_TIMEOUT", "10"))
+OIDC_REDIRECT_REQUIRE_HTTPS = HTTPS
+LOGIN_REDIRECT_URL_FAILURE = "login"
+if OIDC_RP_CLIENT_ID:
+    if not (
+        OIDC_OP_ISSUER
+        or (OIDC_OP_AUTHORIZATION_ENDPOINT and OIDC_OP_TOKEN_ENDPOINT and OIDC_OP_JWKS_ENDPOINT)
+    ):
+        raise ImproperlyConfigured(
+            "OIDC_RP_CLIENT_ID is set: set OIDC_OP_ISSUER (or the authorization, token and "
+            "JWKS endpoints) and OIDC_RP_CLIENT_SECRET too."
+        )
+    AUTHENTICATION_BACKENDS.insert(1, "municipality.oidc.StaffOIDCBackend")

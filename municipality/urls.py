@@ -5,6 +5,8 @@ from django.urls import include, path
 from approvals.api import api
 from approvals.registry import registry
 
+from . import oidc
+from .authentication import PasswordLoginView, password_reauthenticate
 from .health import healthz
 from .login_throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 
@@ -35,8 +37,18 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 urlpatterns = [
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+        PasswordLoginView.as_view(authentication_form=ThrottledAuthenticationForm),
         name="login",
+    ),
+    # The password again (case page), or the identity provider (municipality.oidc).
+    path("accounts/reauthenticate/", password_reauthenticate, name="reauthenticate"),
+    path(
+        "oidc/authenticate/",
+        oidc.StaffOIDCAuthenticationRequestView.as_view(),
+        name="oidc_authentication_init",
+    ),
+    path(
+        "oidc/callback/", oidc.StaffOIDCCallbackView.as_view(), name="oidc_authentication_callback"
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),

@@ -4,9 +4,17 @@ A caseworker opens the material (`material_open`) and signs (`sign`, or both at 
 with `decide`); after the resume the flow re-checks the stored decision (`verify`) and
 carries it out (`carry_out`, bistånd's flow step; tests/approvals/core_helpers.py has
 the test process's `core_carry_out`). Modules with other defaults pass them explicitly.
+
+Signing needs a recent authentication (municipality.authentication). `sign` passes
+explicit evidence (a password login just now) unless told otherwise; page tests log in
+with `login_fresh`, which records the same evidence in the test client's session.
+Django's `force_login` alone records none: such a session reads, but cannot sign.
 """
 
-from approvals import services
+from django.utils import timezone
+
+from approvals import rules, services
+from municipality.authentication import authentication_store
 
 # The flow run that compile_case (tests/conftest.py) starts every case under.
 FLOW_RUN_ID = "00000000-0000-0000-0000-000000000000"
@@ -19,6 +27,20 @@ def material_open(user, request):
     )
 
 
+def fresh_authentication(method: str = rules.AUTH_PASSWORD, *, at=None) -> rules.Authentication:
+    """Evidence of a login just now (or at `at`): what the gate needs to accept a signature."""
+    return rules.Authentication(method=method, at=at or timezone.now())
+
+
+def login_fresh(client, user, *, method: str = rules.AUTH_PASSWORD, at=None) -> None:
+    """Log `user` in on the test client with a recent authentication recorded in the session
+    (what the login page does; tests/oidc drive the real login pages themselves)."""
+    client.force_login(user)
+    session = client.session
+    authentication_store(session, method=method, at=at or timezone.now())
+    session.save()
+
+
 def sign(request, user, **overrides):
     """`user` signs `request` on the material shown; approved without motivation by default."""
     params = {
@@ -27,6 +49,7 @@ def sign(request, user, **overrides):
         "outcome": "approved",
         "motivation": "",
         "shown_material_sha256": request.material.sha256,
+        "authentication": fresh_authentication(),
         **overrides,
     }
     return services.decision_sign(**params)

@@ -7,6 +7,7 @@ database backs the shape (constraints and triggers in approvals' migrations).
 
 from datetime import date
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -176,6 +177,22 @@ def _signature_evidence(signature: Decision | Cosignature) -> dict:
     }
 
 
+def _authentication_error(authentication: rules.Authentication | None) -> str | None:
+    """The refusal when the signer's last authentication is missing or too old."""
+    return rules.authentication_is_fresh(
+        authentication, now=timezone.now(), window_seconds=settings.SIGNING_FRESH_AUTH_SECONDS
+    )
+
+
+def _authentication_evidence(authentication: rules.Authentication, *, signed_at) -> dict:
+    """How the signer proved who they are, for the trail: method, when, how long before."""
+    return {
+        "method": authentication.method,
+        "at": authentication.at.isoformat(),
+        "seconds_before_signing": int((signed_at - authentication.at).total_seconds()),
+    }
+
+
 def decision_sign(
     *,
     request_id: int,
@@ -187,6 +204,7 @@ def decision_sign(
     adjustments: list[dict] | None = None,
     decided: dict | None = None,
     acknowledged_flags: list[str] | None = None,
+    authentication: rules.Authentication | None = None,
 ) -> Decision:
     """Record a human decision on an open request; the only way a decision comes to exist.
 
@@ -201,6 +219,11 @@ def decision_sign(
     (leave `amount` out, or give exactly that figure), and the outcome follows from
     their direction (rules.adjustments_fit_outcome): "partly_approved" when any change
     goes against the applicant, "approved" when all are in the applicant's favour.
+
+    `authentication` is when and how the signer last proved who they are (the view
+    passes the session's record, municipality.authentication): older than
+    SIGNING_FRESH_AUTH_SECONDS, or missing, and the signature is refused; it is recorded
+    with the signature on the trail.
     """
     signer = _signer_of(user)
     today = timezone.localdate()
@@ -233,6 +256,8 @@ def decision_sign(
             # A return decides nothing; a refusal of a sum grants nothing of it.
             amount = 0 if decision_type.has_amount and outcome != RETURNED else None
         error = rules.signer_is_eligible(signer)
+        if error is None:
+            error = _authentication_error(authentication)
         # Only a decision request is signed; an exception is settled (services.exceptions).
         if error is None and request.kind != ApprovalRequest.Kind.DECISION:
             error = rules.DECISION_REQUEST_NOT_OPEN
@@ -249,6 +274,7 @@ def decision_sign(
                 adjustment_error=adjustment_error,
                 shown_material_sha256=shown_material_sha256,
                 on=today,
+                authentication=authentication,
             )
         if error is None and request.status != ApprovalRequest.Status.OPEN:
             error = rules.DECISION_REQUEST_NOT_OPEN
@@ -369,6 +395,7 @@ def decision_sign(
                 # What was signed, hashed: execution and verify_audit compare the row with it.
                 "decision_sha256": decision_content_sha256(decision),
                 **_signature_evidence(decision),
+                "authentication": _authentication_evidence(authentication, signed_at=now),
                 "cosignature_required": cosignature_required,
             },
         )
@@ -395,6 +422,7 @@ def _decision_cosign(
     adjustment_error: str | None,
     shown_material_sha256: str,
     on: date,
+    authentication: rules.Authentication | None,
 ) -> Decision:
     """Second signature on a decision waiting for one; called by decision_sign only.
 
@@ -486,6 +514,7 @@ def _decision_cosign(
             "outcome": decision.outcome,
             "amount": decision.authority_amount,
             **_signature_evidence(cosignature),
+            "authentication": _authentication_evidence(authentication, signed_at=now),
         },
     )
     command_enqueue(

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from approvals import access, rules, services
 from approvals.models import ApprovalRequest, Case
+from municipality.authentication import authentication_of
 
 from .drafts import (
     DraftRefused,
@@ -238,6 +239,7 @@ def roster_approve(request, case_id: int):
                 "breaches": len(verdict.get("breaches", [])),
                 "uncovered": len(verdict.get("uncovered", [])),
             },
+            authentication=authentication_of(request),
         )
     except services.GateRefused as exc:
         services.decision_sign_refusal_record(

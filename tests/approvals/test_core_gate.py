@@ -30,7 +30,7 @@ from municipality import services as delegation_services
 from municipality.models import Delegation, SecondSignerRule, Staff, Substitution, Unit
 from tests.core_process.process import DECISION_TYPE
 from tests.db_helpers import guards_off, raw_sql, refused_by_database
-from tests.gate_helpers import material_open, sign
+from tests.gate_helpers import login_fresh, material_open, sign
 
 from .core_helpers import core_compile, core_open
 
@@ -1161,7 +1161,7 @@ def test_three_signers_through_the_page_at_once_never_deadlock(
 
     def press(user):
         client = Client()
-        client.force_login(user)
+        login_fresh(client, user)
         return client.post(url, body).status_code
 
     # Lock-order races show up only sometimes: the first round decides, two more rounds

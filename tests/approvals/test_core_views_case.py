@@ -14,6 +14,7 @@ from approvals.audit import Kind
 from approvals.models import AuditEvent, Decision
 from approvals.services import assignment
 from municipality.models import SecondSignerRule, Staff
+from tests.gate_helpers import login_fresh
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_pdf")]
 
@@ -21,7 +22,7 @@ NBSP = "\xa0"
 
 
 def _page(client, user, request) -> str:
-    client.force_login(user)
+    login_fresh(client, user)
     response = client.get(f"/cases/{request.case_id}/")
     assert response.status_code == 200
     return response.content.decode()
@@ -71,7 +72,7 @@ def test_case_page_alone_does_not_count_as_reading_the_material(client, core_req
 @pytest.mark.parametrize("who", ["olle", "greta"])
 def test_other_units_and_the_auditor_get_not_found(client, core_request, crew, who):
     """Outside the unit the case page is 404, as for a missing case."""
-    client.force_login(crew[who])
+    login_fresh(client, crew[who])
     assert client.get(f"/cases/{core_request.case_id}/").status_code == 404
     assert client.get(f"/cases/{core_request.case_id + 999}/").status_code == 404
 
@@ -79,7 +80,7 @@ def test_other_units_and_the_auditor_get_not_found(client, core_request, crew, w
 def test_superuser_without_grant_gets_not_found(client, core_request):
     """The superuser flag opens no case page."""
     boss = User.objects.create_superuser("boss", password="x")
-    client.force_login(boss)
+    login_fresh(client, boss)
     assert client.get(f"/cases/{core_request.case_id}/").status_code == 404
 
 
@@ -121,7 +122,7 @@ def test_team_leader_sees_the_reassign_form(client, core_request, crew):
 def test_sign_as_proposed(client, core_request, crew):
     """Read the material, approve: the decision is recorded and shown."""
     kim = crew["kim"]
-    client.force_login(kim)
+    login_fresh(client, kim)
     _open_material(client, core_request)
     response = _decide(client, core_request, outcome="approved")
     assert response.status_code == 302
@@ -135,7 +136,7 @@ def test_sign_as_proposed(client, core_request, crew):
 
 def test_return_for_completion_lists_what_is_missing(client, core_request, crew):
     """A return records what is missing; the page shows it under the decision."""
-    client.force_login(crew["kim"])
+    login_fresh(client, crew["kim"])
     _open_material(client, core_request)
     response = _decide(client, core_request, outcome="returned", motivation="Intyg för mars.")
     html = client.get(response["Location"]).content.decode()
@@ -144,7 +145,7 @@ def test_return_for_completion_lists_what_is_missing(client, core_request, crew)
 
 def test_refusal_without_motivation_is_shown_again_with_the_error(client, core_request, crew):
     """The form comes back (400) with the error at the field; nothing is signed."""
-    client.force_login(crew["kim"])
+    login_fresh(client, crew["kim"])
     _open_material(client, core_request)
     response = _decide(client, core_request, outcome="refused")
     assert response.status_code == 400
@@ -157,7 +158,7 @@ def test_refusal_without_motivation_is_shown_again_with_the_error(client, core_r
 
 def test_return_without_what_is_missing_is_refused(client, core_request, crew):
     """A return must say what is missing."""
-    client.force_login(crew["kim"])
+    login_fresh(client, crew["kim"])
     _open_material(client, core_request)
     response = _decide(client, core_request, outcome="returned", motivation="  ")
     assert "Ange vad som saknas." in response.content.decode()
@@ -166,7 +167,7 @@ def test_return_without_what_is_missing_is_refused(client, core_request, crew):
 
 def test_gate_refusal_is_explained_in_swedish(client, core_request, crew):
     """Signing without opening the material: refused, explained, logged, nothing signed."""
-    client.force_login(crew["kim"])
+    login_fresh(client, crew["kim"])
     response = _decide(client, core_request, outcome="approved")
     # Shown again, not redirected: the form keeps what was typed (issue 9, point 15).
     assert response.status_code == 409
@@ -183,13 +184,13 @@ def test_second_signature_from_the_case_page(client, core_request, crew):
         decision_type=core_request.decision_type,
         valid_from=date(2026, 1, 1),
     )
-    client.force_login(crew["kim"])
+    login_fresh(client, crew["kim"])
     _open_material(client, core_request)
     response = _decide(client, core_request, outcome="approved")
     anna_html = client.get(response["Location"]).content.decode()
     assert "Beslutet behöver nu en andra underskrift." in anna_html
     assert "Underteckna som andra undertecknare" not in anna_html  # not for the first signer
-    client.force_login(crew["kai"])
+    login_fresh(client, crew["kai"])
     html = client.get(f"/cases/{core_request.case_id}/").content.decode()
     assert "Kim Kvist undertecknade: Bifall" in html
     _open_material(client, core_request)
@@ -207,7 +208,7 @@ def test_second_signature_from_the_case_page(client, core_request, crew):
 
 def test_english_on_request(client, core_request, crew, settings):
     """With English chosen, the page and its amounts are in English."""
-    client.force_login(crew["kim"])
+    login_fresh(client, crew["kim"])
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = client.get(f"/cases/{core_request.case_id}/").content.decode()
     assert '<html lang="en">' in html
@@ -220,7 +221,7 @@ def test_english_on_request(client, core_request, crew, settings):
 
 def test_language_switch(client, core_request, crew):
     """The language form switches to English and back."""
-    client.force_login(crew["kim"])
+    login_fresh(client, crew["kim"])
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert "My cases" in client.get("/").content.decode()
     client.post("/i18n/setlang/", {"language": "sv", "next": "/"})

@@ -16,7 +16,7 @@ from approvals.models import (
 from approvals.services import assignment, notes
 from approvals.services.signing import cosignature_decline, request_current
 from municipality.models import SecondSignerRule
-from tests.gate_helpers import carry_out, decide, material_open
+from tests.gate_helpers import carry_out, decide, login_fresh, material_open
 
 from .inbox_helpers import clone_requests
 
@@ -26,7 +26,7 @@ NBSP = "\xa0"
 
 
 def _get(client, user, url, status=200):
-    client.force_login(user)
+    login_fresh(client, user)
     response = client.get(url, follow=False)
     assert response.status_code == status, response.status_code
     return response.content.decode() if status == 200 else response
@@ -82,7 +82,7 @@ def test_auditor_searches_every_case_on_the_audit_pages(client, open_request, pe
 def test_a_note_is_a_locked_record_with_addenda(client, open_request, people):
     """A note is saved with date and author, shown in the history and the auditor's pages,
     cannot be changed in the database, and is corrected by an addendum."""
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     response = client.post(f"/cases/{open_request.case_id}/notes/", {"text": "Ringde sökande."})
     assert response.status_code == 302
     note = CaseNote.objects.get()
@@ -182,7 +182,7 @@ def test_second_signer_declines_and_the_first_signer_decides_again(
 ):
     """Declining with a reason keeps the first decision, reopens the material for the first
     signer as a new request, shows the reason, and the gate accepts a new decision on it."""
-    client.force_login(people["maria"])
+    login_fresh(client, people["maria"])
     material_open(people["maria"], second_signature)
     response = client.post(
         f"/requests/{second_signature.pk}/decline-cosign/",
@@ -208,7 +208,7 @@ def test_second_signer_declines_and_the_first_signer_decides_again(
 
 def test_decline_needs_a_reason_and_another_delegate(client, second_signature, people):
     """No reason: refused with the form kept; the first signer cannot decline their own."""
-    client.force_login(people["maria"])
+    login_fresh(client, people["maria"])
     response = client.post(f"/requests/{second_signature.pk}/decline-cosign/", {"reason": " "})
     assert response.status_code == 400
     assert "Skriv varför du inte skriver under." in response.content.decode()
@@ -225,7 +225,7 @@ def test_decline_needs_a_reason_and_another_delegate(client, second_signature, p
 def test_over_the_limit_keeps_the_form_names_the_limit_and_hands_over(client, open_request, people):
     """Over the delegation limit: the page comes back (no redirect) with what was typed, the
     limit named, the error focused, and one click sends it to a colleague who may sign."""
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     material_open(people["anna"], open_request)
     response = client.post(
         f"/requests/{open_request.pk}/decide/",
@@ -251,7 +251,7 @@ def test_over_the_limit_keeps_the_form_names_the_limit_and_hands_over(client, op
 
 
 def test_claimed_by_a_colleague_names_them_and_keeps_the_text(client, open_request, people):
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     material_open(people["anna"], open_request)
     assignment.request_claim(request_id=open_request.pk, user=people["erik"])
     response = client.post(
@@ -300,7 +300,7 @@ def test_status_with_a_second_signature_pending(client, second_signature, people
     "username, target", [("greta", "/audit/"), ("otto", "/operations/"), ("anna", "/")]
 )
 def test_login_lands_where_the_user_works(client, people, username, target):
-    client.force_login(people[username])
+    login_fresh(client, people[username])
     assert client.get("/start/")["Location"] == target
 
 

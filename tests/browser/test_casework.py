@@ -117,3 +117,40 @@ def test_change_a_line_by_its_label(page, live_server, request_, org):
     expect(page.get_by_test_id("change")).to_contain_text("ändrat till 5\u00a0900\u00a0kr")
     decision = Decision.objects.get(request=request_)
     assert (decision.outcome, decision.authority_amount) == ("partly_approved", 3735)
+
+
+def test_an_old_login_signs_after_the_password_again(page, live_server, request_, org):
+    """An hour-old login: the case page asks for the password again; typed with the keyboard,
+    it brings the caseworker back to the case, and the signature carries the new time."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from municipality.authentication import REAUTHENTICATED, SESSION_KEY
+    from municipality.demo import DEMO_PASSWORD
+
+    login(page, live_server.url, "anna")
+    (key,) = Session.objects.values_list("session_key", flat=True)
+    session = SessionStore(session_key=key)
+    session[SESSION_KEY] = {
+        "method": "password",
+        "at": (timezone.now() - timedelta(hours=1)).isoformat(),
+    }
+    session.save()
+    open_case(page, live_server.url, request_.case_id)
+    read_material(page)
+    expect(page.get_by_test_id("reauth")).to_contain_text("Bekräfta vem du är")
+    page.locator("#id_reauth_password").focus()
+    page.keyboard.type(DEMO_PASSWORD)
+    with page.expect_navigation(wait_until="load"):
+        page.keyboard.press("Enter")
+    expect(page.locator(".message.success")).to_contain_text("Du har bekräftat vem du är")
+    expect(page.get_by_test_id("reauth")).to_have_count(0)
+    sign_with_keyboard(page, outcome="approved")
+    expect(page.get_by_test_id("decision")).to_contain_text("Bifall")
+    renewed = AuditEvent.objects.get(kind=REAUTHENTICATED)
+    signed = AuditEvent.objects.get(kind=Kind.DECISION_SIGNED)
+    assert signed.data["authentication"]["at"] == renewed.data["at"]
+    assert signed.actor == org["users"]["anna"]

@@ -10,6 +10,7 @@ from approvals.printing import pdf_text
 from municipality.demo import demo_organisation_load
 from tests.conftest import demo_application, kr, text_of
 from tests.e2e.conftest import wait_for, wait_for_state
+from tests.gate_helpers import login_fresh
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -43,7 +44,7 @@ def wait_suspended(case: Case, live) -> Case:
 
 
 def read_and_decide(client, user, case: Case, **form):
-    client.force_login(user)
+    login_fresh(client, user)
     assert client.get(f"/cases/{case.pk}/").status_code == 200
     material = case.materials.order_by("-version").first()
     assert client.get(f"/material/{material.pk}/").status_code == 200

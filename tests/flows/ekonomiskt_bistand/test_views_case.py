@@ -10,6 +10,7 @@ from approvals.audit import Kind
 from approvals.models import AuditEvent, Decision
 from approvals.services import assignment
 from municipality.models import SecondSignerRule, Staff
+from tests.gate_helpers import login_fresh
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_pdf")]
 
@@ -17,7 +18,7 @@ NBSP = "\xa0"
 
 
 def _page(client, user, request) -> str:
-    client.force_login(user)
+    login_fresh(client, user)
     response = client.get(f"/cases/{request.case_id}/")
     assert response.status_code == 200
     return response.content.decode()
@@ -125,7 +126,7 @@ def test_last_decision_for_the_applicant(client, open_request, people):
 @pytest.mark.parametrize("who", ["olle", "greta"])
 def test_other_units_and_the_auditor_get_not_found(client, open_request, people, who):
     """Outside the unit the case page is 404, as for a missing case."""
-    client.force_login(people[who])
+    login_fresh(client, people[who])
     assert client.get(f"/cases/{open_request.case_id}/").status_code == 404
     assert client.get(f"/cases/{open_request.case_id + 999}/").status_code == 404
 
@@ -133,7 +134,7 @@ def test_other_units_and_the_auditor_get_not_found(client, open_request, people,
 def test_superuser_without_grant_gets_not_found(client, open_request):
     """The superuser flag opens no case page."""
     boss = User.objects.create_superuser("boss", password="x")
-    client.force_login(boss)
+    login_fresh(client, boss)
     assert client.get(f"/cases/{open_request.case_id}/").status_code == 404
 
 
@@ -175,7 +176,7 @@ def test_team_leader_sees_the_reassign_form(client, open_request, people):
 def test_sign_as_proposed(client, open_request, people):
     """Read the material, approve: the decision is recorded and shown."""
     anna = people["anna"]
-    client.force_login(anna)
+    login_fresh(client, anna)
     _open_material(client, open_request)
     response = _decide(client, open_request, outcome="approved")
     assert response.status_code == 302
@@ -189,7 +190,7 @@ def test_sign_as_proposed(client, open_request, people):
 
 def test_change_the_amount_with_a_reason(client, open_request, people):
     """Approving another amount needs the amount and a reason, and records both."""
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     _open_material(client, open_request)
     _decide(
         client,
@@ -205,7 +206,7 @@ def test_change_the_amount_with_a_reason(client, open_request, people):
 
 def test_return_for_completion_lists_what_is_missing(client, open_request, people):
     """A return records what is missing; the page shows it under the decision."""
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     _open_material(client, open_request)
     response = _decide(client, open_request, outcome="returned", motivation="Hyresavi för mars.")
     html = client.get(response["Location"]).content.decode()
@@ -214,7 +215,7 @@ def test_return_for_completion_lists_what_is_missing(client, open_request, peopl
 
 def test_refusal_without_motivation_is_shown_again_with_the_error(client, open_request, people):
     """The form comes back (400) with the error at the field; nothing is signed."""
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     _open_material(client, open_request)
     response = _decide(client, open_request, outcome="refused")
     assert response.status_code == 400
@@ -227,7 +228,7 @@ def test_refusal_without_motivation_is_shown_again_with_the_error(client, open_r
 
 def test_return_without_what_is_missing_is_refused(client, open_request, people):
     """A return must say what is missing."""
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     _open_material(client, open_request)
     response = _decide(client, open_request, outcome="returned", motivation="  ")
     assert "Ange vad som saknas." in response.content.decode()
@@ -236,7 +237,7 @@ def test_return_without_what_is_missing_is_refused(client, open_request, people)
 
 def test_gate_refusal_is_explained_in_swedish(client, open_request, people):
     """Signing without opening the material: refused, explained, logged, nothing signed."""
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     response = _decide(client, open_request, outcome="approved")
     # Shown again, not redirected: the form keeps what was typed (issue 9, point 15).
     assert response.status_code == 409
@@ -253,13 +254,13 @@ def test_second_signature_from_the_case_page(client, open_request, people):
         decision_type=open_request.decision_type,
         valid_from=date(2026, 1, 1),
     )
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     _open_material(client, open_request)
     response = _decide(client, open_request, outcome="approved")
     anna_html = client.get(response["Location"]).content.decode()
     assert "Beslutet behöver nu en andra underskrift." in anna_html
     assert "Underteckna som andra undertecknare" not in anna_html  # not for the first signer
-    client.force_login(people["erik"])
+    login_fresh(client, people["erik"])
     html = client.get(f"/cases/{open_request.case_id}/").content.decode()
     assert "Anna Lind undertecknade: Bifall" in html
     _open_material(client, open_request)
@@ -277,7 +278,7 @@ def test_second_signature_from_the_case_page(client, open_request, people):
 
 def test_english_on_request(client, open_request, people, settings):
     """With English chosen, the page and its amounts are in English."""
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = client.get(f"/cases/{open_request.case_id}/").content.decode()
     assert '<html lang="en">' in html
@@ -288,7 +289,7 @@ def test_english_on_request(client, open_request, people, settings):
 
 def test_language_switch(client, open_request, people):
     """The language form switches to English and back."""
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert "My cases" in client.get("/").content.decode()
     client.post("/i18n/setlang/", {"language": "sv", "next": "/"})
@@ -339,7 +340,7 @@ def test_amount_field_starts_empty(client, open_request, people):
 
 def test_change_a_line_with_a_reason(client, open_request, people):
     """Rent 6 450 → 5 900 with a reason, amount left empty: partly approved for 3 735 kr."""
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     _open_material(client, open_request)
     response = _decide(
         client,
@@ -364,7 +365,7 @@ def test_change_a_line_with_a_reason(client, open_request, people):
 def test_changed_line_without_reason_is_shown_again(client, open_request, people):
     """An amount without a reason comes back (400) with the section open and the error at the
     reason; nothing is signed."""
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     _open_material(client, open_request)
     response = _decide(
         client,
@@ -383,7 +384,7 @@ def test_changed_line_without_reason_is_shown_again(client, open_request, people
 
 def test_lowered_line_as_an_approval_is_refused_and_explained(client, open_request, people):
     """A lowered cost is not an approval: the gate refuses, explains, and logs it."""
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     _open_material(client, open_request)
     response = _decide(
         client,
@@ -407,7 +408,7 @@ def test_second_signer_sees_and_confirms_the_changed_lines(client, open_request,
         decision_type=open_request.decision_type,
         valid_from=date(2026, 1, 1),
     )
-    client.force_login(people["anna"])
+    login_fresh(client, people["anna"])
     _open_material(client, open_request)
     _decide(
         client,
@@ -416,7 +417,7 @@ def test_second_signer_sees_and_confirms_the_changed_lines(client, open_request,
         motivation="Skälig hyra.",
         **{"line-cost-rent-decided": "5900", "line-cost-rent-reason": RENT_REASON},
     )
-    client.force_login(people["erik"])
+    login_fresh(client, people["erik"])
     html = client.get(f"/cases/{open_request.case_id}/").content.decode()
     form = html.split('id="decide-h"', 1)[1].split("</form>", 1)[0]
     assert f"Hyra: 6{NBSP}450{NBSP}kr ändrat till 5{NBSP}900{NBSP}kr" in form

@@ -15,6 +15,7 @@ from municipality.demo import demo_organisation_load
 from tests.conftest import text_of
 from tests.e2e.conftest import wait_for, wait_for_state
 from tests.e2e.test_spine import prefect_storage_text
+from tests.gate_helpers import login_fresh
 
 from .helpers import post_import, small_import
 
@@ -59,7 +60,7 @@ def test_import_to_attested_difference(live, client):
     assert request.authority_amount == 2345
 
     karin = User.objects.get(username="karin")
-    client.force_login(karin)
+    login_fresh(client, karin)
     assert client.get(f"/cases/{difference.pk}/").status_code == 200
     material = request.material
     assert client.get(f"/material/{material.pk}/").status_code == 200

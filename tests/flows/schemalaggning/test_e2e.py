@@ -12,6 +12,7 @@ from municipality.demo import demo_organisation_load
 from tests.conftest import text_of
 from tests.e2e.conftest import wait_for, wait_for_state
 from tests.e2e.test_spine import prefect_storage_text
+from tests.gate_helpers import login_fresh
 
 from .casework import TINY, overlapping_move
 
@@ -30,7 +31,7 @@ def test_request_to_suspended_to_approved_to_calendars(live, client):
     """Request page → flow proposes and suspends → elin edits and approves → resumed, one
     iCalendar per person and the roster PDF; no staff name or id ever reaches Prefect."""
     started = time.monotonic()
-    client.force_login(User.objects.get(username="elin"))
+    login_fresh(client, User.objects.get(username="elin"))
     assert client.post("/p/schemalaggning/", {"roster_input": TINY}).status_code == 302
     case = Case.objects.get(process="schemalaggning")
     wait_for(lambda: Case.objects.get(pk=case.pk).flow_run_id, what="flow run id")

@@ -17,7 +17,7 @@ from flows.schemalaggning.process import DECISION_TYPE, UNIT_CODE
 from flows.schemalaggning.rules import check
 from flows.schemalaggning.solver import roster_of
 from municipality.models import Delegation, Staff
-from tests.gate_helpers import material_open, verify
+from tests.gate_helpers import fresh_authentication, login_fresh, material_open, verify
 
 from .casework import TINY, overlapping_move, roster_case_open, roster_compile
 
@@ -58,7 +58,7 @@ def test_declaration_and_demo_unit(org):
 
 def test_request_page_opens_a_case_for_the_manager(org, client):
     """The manager picks an input; a case opens (no parties), its flow start is queued."""
-    client.force_login(org["users"]["elin"])
+    login_fresh(client, org["users"]["elin"])
     page = client.get("/p/schemalaggning/")
     assert page.status_code == 200 and TINY in page.content.decode()
     response = client.post("/p/schemalaggning/", {"roster_input": TINY})
@@ -78,9 +78,9 @@ def test_request_page_opens_a_case_for_the_manager(org, client):
 
 def test_request_page_refuses_other_units_and_unknown_inputs(org, client):
     """A caseworker of another unit gets 404; an input of no unit is a form error, no case."""
-    client.force_login(org["users"]["anna"])
+    login_fresh(client, org["users"]["anna"])
     assert client.get("/p/schemalaggning/").status_code == 404
-    client.force_login(org["users"]["elin"])
+    login_fresh(client, org["users"]["elin"])
     response = client.post("/p/schemalaggning/", {"roster_input": "../../etc/passwd"})
     assert response.status_code == 400
     assert not Case.objects.filter(process="schemalaggning").exists()
@@ -104,7 +104,7 @@ def test_flow_steps_propose_and_compile(request_):
 
 def test_case_page_shows_grid_and_edit_forms(org, client, request_):
     """The generic case page renders the roster panel with the grid and the edit forms."""
-    client.force_login(org["users"]["elin"])
+    login_fresh(client, org["users"]["elin"])
     html = client.get(f"/cases/{request_.case_id}/").content.decode()
     assert 'class="roster-grid"' in html and "Flytta passet" in html
     assert "Fastställ schemat" in html and "Inga regelbrott." in html
@@ -113,7 +113,7 @@ def test_case_page_shows_grid_and_edit_forms(org, client, request_):
 
 def test_edit_recomputes_breaches_at_once(org, client, request_):
     """Moving a shift to someone already working then is an overlap, shown after the edit."""
-    client.force_login(org["users"]["elin"])
+    login_fresh(client, org["users"]["elin"])
     index, person = overlapping_move(request_.material)
     started = time.perf_counter()
     response = edit(client, request_.case, op="move", index=index, staff=person, draft_version=0)
@@ -131,7 +131,7 @@ def test_edit_recomputes_breaches_at_once(org, client, request_):
 
 def test_swap_add_remove_and_stale_forms(org, client, request_):
     """Each edit bumps the draft; a form made for an older draft is refused, nothing stored."""
-    client.force_login(org["users"]["elin"])
+    login_fresh(client, org["users"]["elin"])
     case = request_.case
     edit(client, case, op="swap", index=0, other=1, draft_version=0)
     edit(client, case, op="add", staff="s02", day="2027-01-10", shift="evening", draft_version=1)
@@ -150,7 +150,7 @@ def test_swap_add_remove_and_stale_forms(org, client, request_):
 def test_edits_are_refused_for_other_units(org, client, request_):
     """A caseworker or team leader of another unit cannot see or edit the roster: 404."""
     for username in ("anna", "maria"):
-        client.force_login(org["users"][username])
+        login_fresh(client, org["users"][username])
         assert edit(client, request_.case, op="remove", index=0, draft_version=0).status_code == 404
         assert client.get(f"/cases/{request_.case_id}/").status_code == 404
     assert draft_of(request_).version == 0
@@ -171,7 +171,7 @@ def test_approve_signs_the_edits_and_publishes_exactly_them(org, client, request
     """elin moves a shift and approves; the decision carries the edits and the final hash; the
     robot publishes one calendar per person holding exactly the signed roster."""
     elin = org["users"]["elin"]
-    client.force_login(elin)
+    login_fresh(client, elin)
     index, person = overlapping_move(request_.material)
     edit(client, request_.case, op="move", index=index, day="2027-01-10", staff=person,
          draft_version=0)  # fmt: skip
@@ -213,7 +213,7 @@ def test_approve_signs_the_edits_and_publishes_exactly_them(org, client, request
 
 def test_approval_needs_the_material_opened(org, client, request_):
     """Approving without having opened the material is refused by the gate; nothing is signed."""
-    client.force_login(org["users"]["elin"])
+    login_fresh(client, org["users"]["elin"])
     response = approve(client, request_)
     assert response.status_code == 302
     assert not Decision.objects.exists()
@@ -224,7 +224,7 @@ def test_approval_needs_the_material_opened(org, client, request_):
 def test_approval_refused_for_a_caseworker_of_another_unit(org, client, request_):
     """anna (ekonomiskt bistånd) gets 404 on the approve page, and the gate refuses her too."""
     anna = org["users"]["anna"]
-    client.force_login(anna)
+    login_fresh(client, anna)
     assert approve(client, request_).status_code == 404
     with pytest.raises(services.GateRefused):
         services.decision_sign(
@@ -233,6 +233,7 @@ def test_approval_refused_for_a_caseworker_of_another_unit(org, client, request_
             outcome="approved",
             motivation="",
             shown_material_sha256=request_.material.sha256,
+            authentication=fresh_authentication(),
         )
     assert not Decision.objects.exists()
 
@@ -240,7 +241,7 @@ def test_approval_refused_for_a_caseworker_of_another_unit(org, client, request_
 def test_stale_approval_form_is_refused(org, client, request_):
     """An approval posted for an older draft version (edited meanwhile) signs nothing."""
     elin = org["users"]["elin"]
-    client.force_login(elin)
+    login_fresh(client, elin)
     edit(client, request_.case, op="swap", index=0, other=1, draft_version=0)
     material_open(elin, request_)
     approve(client, request_, accept=True, version=0)
@@ -250,7 +251,7 @@ def test_stale_approval_form_is_refused(org, client, request_):
 def test_generic_form_approves_the_proposal_unedited(org, client, request_):
     """The generic decision form (no decided data) publishes the proposal as compiled."""
     elin = org["users"]["elin"]
-    client.force_login(elin)
+    login_fresh(client, elin)
     material_open(elin, request_)
     response = client.post(
         f"/requests/{request_.pk}/decide/",
@@ -268,7 +269,7 @@ def test_generic_form_approves_the_proposal_unedited(org, client, request_):
 def test_return_for_change_publishes_nothing(org, client, request_):
     """ "Åter för ändring" needs a motivation; carried out, the case is returned, no calendars."""
     elin = org["users"]["elin"]
-    client.force_login(elin)
+    login_fresh(client, elin)
     material_open(elin, request_)
     client.post(
         f"/requests/{request_.pk}/decide/",

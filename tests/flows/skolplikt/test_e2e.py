@@ -11,6 +11,7 @@ from approvals.models import Case, Decision, Document
 from municipality.demo import demo_organisation_load
 from tests.conftest import text_of
 from tests.e2e.conftest import wait_for, wait_for_state
+from tests.gate_helpers import login_fresh
 
 from .robot_helpers import (
     BO_LIND,
@@ -61,7 +62,7 @@ def test_api_scan_to_signed_injunction_and_letters(live, api_post, client):
     assert bo.status == juni.status == Case.Status.AWAITING_DECISION
 
     sara = User.objects.get(username="sara")
-    client.force_login(sara)
+    login_fresh(client, sara)
     assert client.get(f"/cases/{bo.pk}/").status_code == 200
     material = bo.materials.get()
     assert client.get(f"/material/{material.pk}/").status_code == 200
