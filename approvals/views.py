@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from municipality.password_policy import refusal_recorded_by_gate
+
 from . import access, adjustments, rules, search, selectors, services
 from .forms import (
     CosignatureDeclineForm,
@@ -243,6 +245,8 @@ def document_pdf(request, document_id: int):
     return response
 
 
+# A marked account's attempt is refused and recorded by the gate, not redirected.
+@refusal_recorded_by_gate
 @login_required
 @require_POST
 def decision_submit(request, request_id: int):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from municipality.models import Delegation, SecondSignerRule, Staff, Substitution
 
 from .. import rules
-from ..access import may_sign
+from ..access import may_sign, signer_password_problem
 from ..adjustments import AdjustmentRefused, adjustments_apply
 from ..audit import Kind, actor_label_for, audit_append
 from ..integrity import decision_content_sha256
@@ -233,6 +233,9 @@ def decision_sign(
             # A return decides nothing; a refusal of a sum grants nothing of it.
             amount = 0 if decision_type.has_amount and outcome != RETURNED else None
         error = rules.signer_is_eligible(signer)
+        if error is None:
+            # A password someone else set: first and second signatures alike wait for hers.
+            error = signer_password_problem(user)
         # Only a decision request is signed; an exception is settled (services.exceptions).
         if error is None and request.kind != ApprovalRequest.Kind.DECISION:
             error = rules.DECISION_REQUEST_NOT_OPEN
