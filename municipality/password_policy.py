@@ -32,11 +32,22 @@ ALLOWED_URL_NAMES = {
 }
 
 
-def password_must_change(user) -> bool:
-    """Whether the account's password was set by someone else and not yet changed by her."""
+def password_must_change(user, *, fresh: bool = True) -> bool:
+    """Whether the account's password was set by someone else and not yet changed by her.
+
+    ``fresh`` reads the table (the gate); otherwise the mark loaded with the request's
+    user (municipality.login_throttle.ThrottledModelBackend.get_user) is used, and read
+    only if it was not loaded.
+    """
     if user is None or not user.is_authenticated or user.pk is None:
         return False
-    return PasswordMustChange.objects.filter(user_id=user.pk).exists()
+    if fresh:
+        return PasswordMustChange.objects.filter(user_id=user.pk).exists()
+    try:
+        user.password_must_change  # noqa: B018 - cached by select_related, else one query
+    except PasswordMustChange.DoesNotExist:
+        return False
+    return True
 
 
 def refusal_recorded_by_gate(view):
@@ -63,7 +74,7 @@ class PasswordMustChangeMiddleware:
             return None
         if getattr(view_func, "password_must_change_checked_by_gate", False):
             return None
-        if not password_must_change(user):
+        if not password_must_change(user, fresh=False):
             return None
         return redirect("password_change")
 

@@ -465,3 +465,16 @@ def test_account_actor_names_who_a_service_acts_for(core_org, boss):
     [event] = account_events(start)
     assert event.actor_id == boss.pk
     assert re.fullmatch(r"unknown:boss", event.actor_label)
+
+
+def test_changepassword_by_an_operator_marks_the_account(core_org, monkeypatch):
+    """`manage.py changepassword kim` is run by whoever has the server, not by kim."""
+    import getpass
+
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": RESET_PASSWORD)
+    start = head()
+    call_command("changepassword", "kim", stdout=None)
+    [event] = account_events(start)
+    assert event.kind == Kind.ACCOUNT_PASSWORD_SET
+    assert event.data["by"] == "other" and event.data["must_change"] is True
+    assert PasswordMustChange.objects.filter(user=core_org["users"]["kim"]).exists()
