@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from municipality.models import Staff
 
+from . import rules
 from .audit import Kind, actor_label_for, audit_append
 from .models import (
     ApprovalRequest,
@@ -71,6 +72,17 @@ def human_grant_held(user, *, app_label: str, codename: str) -> bool:
         .filter(Q(user=user) | Q(group__user=user))
         .exists()
     )
+
+
+def signer_password_problem(user) -> str | None:
+    """A refusal code when the signer's password was set by someone else, else None.
+
+    Whoever set it (an administrator's reset, a command) knows it and could sign as her;
+    only after she changed it herself is the signature hers (municipality.password_policy).
+    """
+    from municipality.password_policy import password_must_change
+
+    return rules.DECISION_SIGNER_PASSWORD_NOT_OWN if password_must_change(user) else None
 
 
 def may_audit(user) -> bool:

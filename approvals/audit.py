@@ -70,6 +70,24 @@ class Kind:
     CASES_SEARCHED = "cases.searched"
     # A caseworker handed a case the gate refused them to a colleague who may sign it.
     REQUEST_HANDED_OVER = "request.handed_over"
+    # Accounts and their powers (municipality.account_audit): who can log in as whom, and
+    # with which grants, decides who can sign. Global events (no case).
+    ACCOUNT_CREATED = "account.created"
+    ACCOUNT_CHANGED = "account.changed"
+    ACCOUNT_DELETED = "account.deleted"
+    # A password set: by the owner, by another account or by the system (never the hash).
+    ACCOUNT_PASSWORD_SET = "account.password_set"
+    ACCOUNT_GROUP_ADDED = "account.group_added"
+    ACCOUNT_GROUP_REMOVED = "account.group_removed"
+    # A global or object permission granted to / withdrawn from an account or a group.
+    PERMISSION_GRANTED = "permission.granted"
+    PERMISSION_REVOKED = "permission.revoked"
+    STAFF_CREATED = "staff.created"
+    STAFF_CHANGED = "staff.changed"
+    API_TOKEN_CREATED = "api_token.created"
+    API_TOKEN_REVOKED = "api_token.revoked"
+    API_TOKEN_RESTORED = "api_token.restored"
+    API_TOKEN_DELETED = "api_token.deleted"
 
 
 # The events that change what a case's submitter sees in the status API.
@@ -89,6 +107,24 @@ ACCESS_KINDS = (
     Kind.MATERIAL_VIEWED,
     Kind.DOCUMENT_VIEWED,
     Kind.LEGACY_LETTER_VIEWED,
+)
+
+# Changes to accounts, grants, staff records and API tokens (municipality.account_audit).
+ACCOUNT_KINDS = (
+    Kind.ACCOUNT_CREATED,
+    Kind.ACCOUNT_CHANGED,
+    Kind.ACCOUNT_DELETED,
+    Kind.ACCOUNT_PASSWORD_SET,
+    Kind.ACCOUNT_GROUP_ADDED,
+    Kind.ACCOUNT_GROUP_REMOVED,
+    Kind.PERMISSION_GRANTED,
+    Kind.PERMISSION_REVOKED,
+    Kind.STAFF_CREATED,
+    Kind.STAFF_CHANGED,
+    Kind.API_TOKEN_CREATED,
+    Kind.API_TOKEN_REVOKED,
+    Kind.API_TOKEN_RESTORED,
+    Kind.API_TOKEN_DELETED,
 )
 
 # Tables the database refuses to change, and the guards of the decision mode (migrations

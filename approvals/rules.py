@@ -37,6 +37,8 @@ RESUME_NO_DECISION = "RESUME_NO_DECISION"
 RESUME_INPUT_MISMATCH = "RESUME_INPUT_MISMATCH"
 RESUME_COSIGNATURE_MISSING = "RESUME_COSIGNATURE_MISSING"
 RESUME_RECORD_TAMPERED = "RESUME_RECORD_TAMPERED"
+# The signer's password was set by someone else and she has not changed it herself.
+DECISION_SIGNER_PASSWORD_NOT_OWN = "DECISION_SIGNER_PASSWORD_NOT_OWN"
 
 # English msgids, translated where they are shown (locale/sv); the rules stay pure.
 MESSAGES = {
@@ -55,6 +57,9 @@ MESSAGES = {
         "You may not decide a case that concerns you or a member of your household."
     ),
     DECISION_SIGNER_NOT_ASSIGNEE: gettext_noop("The case is claimed by another caseworker."),
+    DECISION_SIGNER_PASSWORD_NOT_OWN: gettext_noop(
+        "Your password was set by someone else. Change it yourself before you sign."
+    ),
     DECISION_MATERIAL_STALE: gettext_noop(
         "The material has changed since you opened it. Read the current version before deciding."
     ),

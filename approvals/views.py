@@ -16,6 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from municipality.authentication import authentication_of, reauthentication_offer
+from municipality.password_policy import refusal_recorded_by_gate
 
 from . import access, adjustments, rules, search, selectors, services
 from .forms import (
@@ -247,6 +248,8 @@ def document_pdf(request, document_id: int):
     return response
 
 
+# A marked account's attempt is refused and recorded by the gate, not redirected.
+@refusal_recorded_by_gate
 @login_required
 @require_POST
 def decision_submit(request, request_id: int):

@@ -10,6 +10,8 @@ import copy
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import Delegation, DelegationChange, SecondSignerRule, Staff, Substitution
+from .staff_personnummer import staff_personnummer_canonical
 
 PEOPLE_FIELDS = ("user", "absent", "substitute")
 
@@ -241,3 +244,178 @@ class DelegationChangeAdmin(admin.ModelAdmin):
         unit = services.unit_admin_unit(request.user)
         qs = super().get_queryset(request).select_related("changed_by")
         return qs.filter(unit=unit) if unit is not None else qs.none()
+
+
+# --- accounts: superusers only (issue 10, point 2) ----------------------------------------
+
+
+class SuperuserOnlyAdmin:
+    """Accounts, groups and grants decide who can log in as whom and sign what: only an
+    active superuser manages them, whatever permissions a staff account was given. Every
+    change is an event on the audit trail (municipality.account_audit)."""
+
+    def _superuser(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return self._superuser(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._superuser(request)
+
+    def has_add_permission(self, request):
+        return self._superuser(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._superuser(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._superuser(request)
+
+
+User = get_user_model()
+for _model in (User, Group):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(User)
+class AccountAdmin(SuperuserOnlyAdmin, UserAdmin):
+    pass
+
+
+@admin.register(Group)
+class AccountGroupAdmin(SuperuserOnlyAdmin, GroupAdmin):
+    pass
+
+
+# --- staff records: the unit administrator's own unit --------------------------------------
+
+
+class StaffForm(forms.ModelForm):
+    """A staff record; the personnummer is written, never shown (it serves only the
+    conflict-of-interest check), and parsed like intake's (stored as 12 digits)."""
+
+    new_personnummer = forms.CharField(
+        label=_("New personnummer"),
+        required=False,
+        max_length=20,
+        help_text=_(
+            "Personnummer or samordningsnummer in any written form (e.g. 910701-2388); "
+            "stored as 12 digits. Leave empty to keep the recorded one."
+        ),
+    )
+    remove_personnummer = forms.BooleanField(
+        label=_("Remove the recorded personnummer"), required=False
+    )
+
+    # Set by StaffAdmin.get_form.
+    admin_user = None
+    admin_unit = None
+
+    class Meta:
+        model = Staff
+        exclude = ("personnummer",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "role" in self.fields and self.admin_unit is not None:
+            # A unit administrator moves people between the deciding roles only.
+            self.fields["role"].choices = [
+                (value, label)
+                for value, label in Staff.Role.choices
+                if value in services.DECIDING_ROLES
+            ]
+
+    def clean_new_personnummer(self):
+        value = self.cleaned_data.get("new_personnummer", "")
+        try:
+            return staff_personnummer_canonical(value)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(exc.messages, code=exc.code) from None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_personnummer") and data.get("remove_personnummer"):
+            raise forms.ValidationError(
+                _("Either give a new personnummer or remove the recorded one, not both.")
+            )
+        return data
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("new_personnummer"):
+            self.instance.personnummer = self.cleaned_data["new_personnummer"]
+        elif self.cleaned_data.get("remove_personnummer"):
+            self.instance.personnummer = ""
+        return super().save(commit)
+
+
+@admin.register(Staff)
+class StaffAdmin(admin.ModelAdmin):
+    """Staff records: a superuser sees every record; a unit administrator her unit's
+    caseworkers and team leaders (title, role among those two, personnummer), never her
+    own record and never another unit's. Accounts themselves are created by a superuser."""
+
+    form = StaffForm
+    list_display = ("__str__", "unit", "kind", "role", "title", "has_personnummer")
+    list_filter = ("kind", "role")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "title")
+
+    @admin.display(boolean=True, description=_("Personnummer recorded"))
+    def has_personnummer(self, obj):
+        return bool(obj.personnummer)
+
+    def _unit(self, request):
+        return services.unit_admin_unit(request.user)
+
+    def _superuser(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def _in_remit(self, request, obj) -> bool:
+        if self._superuser(request):
+            return True
+        unit = self._unit(request)
+        if unit is None:
+            return False
+        return obj is None or (
+            obj.unit_id == unit.pk
+            and obj.kind == Staff.Kind.HUMAN
+            and obj.role in services.DECIDING_ROLES
+            and obj.user_id != request.user.pk
+        )
+
+    def has_module_permission(self, request):
+        return self._superuser(request) or self._unit(request) is not None
+
+    def has_view_permission(self, request, obj=None):
+        return self._in_remit(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._in_remit(request, obj)
+
+    def has_add_permission(self, request):
+        return self._superuser(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("user", "unit")
+        if self._superuser(request):
+            return qs
+        unit = self._unit(request)
+        if unit is None:
+            return qs.none()
+        return qs.filter(
+            unit=unit, kind=Staff.Kind.HUMAN, role__in=services.DECIDING_ROLES
+        ).exclude(user=request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._superuser(request):
+            return ("user",) if obj is not None else ()
+        return ("user", "unit", "kind")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        unit = None if self._superuser(request) else self._unit(request)
+        return type(form.__name__, (form,), {"admin_user": request.user, "admin_unit": unit})

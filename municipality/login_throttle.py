@@ -85,6 +85,20 @@ class ThrottledModelBackend(ModelBackend):
             login_failures_clear(username=username, address=address)
         return user
 
+    def get_user(self, user_id):
+        # The account's password mark comes with it (municipality.password_policy asks on
+        # every page): one query per request, as before.
+        from django.contrib.auth import get_user_model
+
+        user_model = get_user_model()
+        try:
+            user = user_model._default_manager.select_related("password_must_change").get(
+                pk=user_id
+            )
+        except user_model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
     @staticmethod
     def _username_field() -> str:
         from django.contrib.auth import get_user_model

@@ -299,3 +299,29 @@ class ApiToken(models.Model):
 
 def unit_group_name(unit: Unit) -> str:
     return f"unit:{unit.code}"
+
+
+class PasswordMustChange(models.Model):
+    """An account whose password was set by someone else: its owner changes it before signing.
+
+    Written and removed only by municipality.account_audit (a password set by another
+    account, or reset outside a request, creates the row; the owner's own change removes
+    it). While the row exists the gate refuses her signature and every page sends her to
+    the password-change page.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="password_must_change",
+    )
+    # Who set the password (None: outside any request, e.g. a management command).
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    set_by_label = models.CharField(max_length=200)
+    set_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} must change the password set by {self.set_by_label}"

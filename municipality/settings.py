@@ -99,6 +99,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names the logged-in user as the actor of account changes (municipality.account_audit).
+    "municipality.account_audit.AccountActorMiddleware",
+    # A password someone else set: every page sends its owner to change it first.
+    "municipality.password_policy.PasswordMustChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy on every page, Cache-Control: no-store on what is personal.

@@ -9,6 +9,7 @@ from . import oidc
 from .authentication import PasswordLoginView, password_reauthenticate
 from .health import healthz
 from .login_throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
+from .password_policy import OwnPasswordChangeView
 
 
 def _process_urls() -> list:
@@ -51,6 +52,19 @@ urlpatterns = [
         "oidc/callback/", oidc.StaffOIDCCallbackView.as_view(), name="oidc_authentication_callback"
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The owner's own change (clears a password someone else set: municipality.password_policy).
+    path(
+        "accounts/password/",
+        OwnPasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="registration/password_change_done.html"
+        ),
+        name="password_change_done",
+    ),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

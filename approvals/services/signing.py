@@ -14,7 +14,7 @@ from django.utils import timezone
 from municipality.models import Delegation, SecondSignerRule, Staff, Substitution
 
 from .. import rules
-from ..access import may_sign
+from ..access import may_sign, signer_password_problem
 from ..adjustments import AdjustmentRefused, adjustments_apply
 from ..audit import Kind, actor_label_for, audit_append
 from ..integrity import decision_content_sha256
@@ -256,6 +256,9 @@ def decision_sign(
             # A return decides nothing; a refusal of a sum grants nothing of it.
             amount = 0 if decision_type.has_amount and outcome != RETURNED else None
         error = rules.signer_is_eligible(signer)
+        if error is None:
+            # A password someone else set: first and second signatures alike wait for hers.
+            error = signer_password_problem(user)
         if error is None:
             error = _authentication_error(authentication)
         # Only a decision request is signed; an exception is settled (services.exceptions).

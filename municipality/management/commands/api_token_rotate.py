@@ -53,5 +53,12 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"{account!r} has no active token named {revoke_except!r}; nothing revoked."
                 )
-            count = active.exclude(name=revoke_except).update(revoked_at=timezone.now())
+            now = timezone.now()
+            count = 0
+            # One save per token (not a bulk update): each revocation is an event on the
+            # audit trail (municipality.account_audit).
+            for token in active.exclude(name=revoke_except).select_for_update():
+                token.revoked_at = now
+                token.save(update_fields=["revoked_at"])
+                count += 1
         self.stdout.write(f"Revoked {count} token(s) of {account}; {revoke_except!r} stays.")
