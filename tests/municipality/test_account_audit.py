@@ -392,7 +392,9 @@ def test_through_the_pages_refused_and_recorded_then_signed_after_her_own_change
     refused by the gate and recorded; once she chose her own password she signs."""
     kim = core_org["users"]["kim"]
     _admin_reset(client, boss, kim)
-    assert client.login(username="kim", password=RESET_PASSWORD)
+    # The real login page: it records the authentication the gate asks for.
+    login = client.post(reverse("login"), {"username": "kim", "password": RESET_PASSWORD})
+    assert login.status_code == 302
     for path in ("/", reverse("approvals:case", args=[core_request.case_id]), "/admin/"):
         response = client.get(path)
         assert response.status_code == 302 and response["Location"] == reverse("password_change"), (
