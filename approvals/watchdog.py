@@ -15,6 +15,7 @@ it with a reason (`operator_restart`). Nothing is ever decided here.
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ from .audit import Kind, actor_label_for, audit_append
 from .models import AuditEvent, Case, PrefectCommand
 from .services.errors import ServiceError
 
+# Defaults of settings.WATCHDOG_MAX_ATTEMPTS / WATCHDOG_SILENCE_SECONDS (production values).
 MAX_ATTEMPTS = 3
 SILENCE_MINUTES = 10
 ENDED_BADLY = {"CRASHED", "FAILED", "CANCELLED"}
@@ -44,7 +46,8 @@ class WatchdogReport:
 
 
 def _backoff(attempts: int) -> timedelta:
-    return timedelta(minutes=2 ** max(0, attempts - 1))
+    base = settings.WATCHDOG_BACKOFF_SECONDS
+    return timedelta(seconds=base * 2 ** max(0, attempts - 1))
 
 
 def _stuck(state: tuple[str, object], *, now, silence: timedelta) -> str | None:
@@ -85,12 +88,19 @@ def _restart(*, case: Case, reason: str, actor=None, old_state: str | None = Non
 
 
 def watchdog_run(
-    *, now=None, state_of=None, silence_minutes: int = SILENCE_MINUTES
+    *, now=None, state_of=None, silence_minutes: float | None = None
 ) -> WatchdogReport:
-    """Judge every case whose robot should be working; restart or hand over the stuck ones."""
+    """Judge every case whose robot should be working; restart or hand over the stuck ones.
+
+    The silence threshold is `silence_minutes` when given, else WATCHDOG_SILENCE_SECONDS.
+    """
     now = now or timezone.now()
     state_of = state_of or prefect_gateway.flow_run_state
-    silence = timedelta(minutes=silence_minutes)
+    if silence_minutes is None:
+        silence = timedelta(seconds=settings.WATCHDOG_SILENCE_SECONDS)
+    else:
+        silence = timedelta(minutes=silence_minutes)
+    max_attempts = settings.WATCHDOG_MAX_ATTEMPTS
     report = WatchdogReport()
     candidates = Case.objects.filter(status__in=ROBOT_WORKING, flow_run_id__isnull=False)
     for case_id in candidates.values_list("pk", flat=True):
@@ -123,7 +133,7 @@ def watchdog_run(
             )
             if last is not None and now - last < _backoff(case.robot_attempts):
                 continue
-            if case.robot_attempts >= MAX_ATTEMPTS:
+            if case.robot_attempts >= max_attempts:
                 if not AuditEvent.objects.filter(
                     case=case, kind=Kind.ROBOT_NEEDS_OPERATOR, data__attempts=case.robot_attempts
                 ).exists():

@@ -113,3 +113,23 @@ def test_an_operator_restarts_with_a_reason_on_the_trail(core_org, org, client):
     event = AuditEvent.objects.get(case=case, kind="robot.restarted")
     assert event.actor == otto and event.data["reason"] == "Registret var nere."
     assert PrefectCommand.objects.get(case=case, status="pending").payload["attempt"] == 2
+
+
+def test_silence_back_off_and_attempts_come_from_the_settings(core_org, settings, monkeypatch):
+    """The fault tests shorten the watchdog to seconds through the settings (env)."""
+    monkeypatch.setattr("approvals.prefect_gateway.flow_run_mark_crashed", lambda *a, **k: None)
+    settings.WATCHDOG_SILENCE_SECONDS = 20
+    settings.WATCHDOG_BACKOFF_SECONDS = 5
+    settings.WATCHDOG_MAX_ATTEMPTS = 2
+    case = _started(core_org)
+    quiet = lambda seconds: lambda run: ("RUNNING", timezone.now() - timedelta(seconds=seconds))  # noqa: E731
+    assert watchdog.watchdog_run(state_of=quiet(10)).restarted == []
+    assert watchdog.watchdog_run(state_of=quiet(30)).restarted == [case.pk]
+    PrefectCommand.objects.filter(case=case).update(status=PrefectCommand.Status.DONE)
+    now = timezone.now()
+    # Within the 5 s back-off nothing happens; after it, two attempts are the limit.
+    assert watchdog.watchdog_run(now=now + timedelta(seconds=2), state_of=quiet(30)) == (
+        watchdog.WatchdogReport(checked=1)
+    )
+    later = watchdog.watchdog_run(now=now + timedelta(seconds=60), state_of=_states("CRASHED"))
+    assert later.handed_to_operator == [case.pk]
