@@ -91,6 +91,7 @@ class Stack:
         self.outbox_interval = outbox_interval
         self.web_workers = web_workers
         self.procs: dict[str, subprocess.Popen] = {}
+        self.tests_served = 0
         self.started_at: dict[str, float] = {}
         self.env = {
             **runtime.prefect_env(home=self.root / "prefect", port=self.prefect_port),

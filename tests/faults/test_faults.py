@@ -24,7 +24,31 @@ from tests.faults.conftest import (
 )
 from tests.faults.stack import WebClient, wait_until
 
-pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True), pytest.mark.timeout(420)]
+
+
+class Background(threading.Thread):
+    """Runs `fn` beside the test; join() re-raises its error. Its database connection is
+    closed at the end (an open one would keep the test database from being dropped)."""
+
+    def __init__(self, fn):
+        super().__init__(daemon=True)
+        self.fn, self.error = fn, None
+
+    def run(self):
+        from django.db import connections
+
+        try:
+            self.fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test in join()
+            self.error = exc
+        finally:
+            connections.close_all()
+
+    def join(self, timeout=None):
+        super().join(timeout)
+        if self.error is not None:
+            raise self.error
 
 
 def refs(n: int) -> list[str]:
@@ -32,15 +56,17 @@ def refs(n: int) -> list[str]:
     return [f"fault-{prefix}-{i:03d}" for i in range(n)]
 
 
-def submit_all(stack, references, *, clients=3, pause=0.0, deadline_s=60):
-    """Send each application until the web answers; {ref: (status, body)}."""
+def submit_all(stack, references, *, clients=3, pause=0.0, deadline_s=90, templates=None):
+    """Send each application until the web answers; {ref: (status, body, tries)}.
+    `templates`: the demo application each reference copies (else one for all)."""
     results = {}
     lock = threading.Lock()
     deadline = time.monotonic() + deadline_s
 
     def send(ref):
         web = WebClient(stack.web_url)
-        status, body, tries = web.submit_until_answered(application(ref), deadline=deadline)
+        body = application(ref, **({"template": templates[ref]} if templates else {}))
+        status, body, tries = web.submit_until_answered(body, deadline=deadline)
         with lock:
             results[ref] = (status, body, tries)
         time.sleep(pause)
@@ -56,11 +82,11 @@ def accepted_cases(results) -> list[int]:
 
 
 def test_prefect_server_killed_while_applications_arrive(stack, record_property):
-    """The Prefect server is SIGKILLed while 10 applications arrive through the web, with
+    """The Prefect server is SIGKILLed while 8 applications arrive through the web, with
     flow runs under way, and started again 5 s later: each application gets exactly one
     case, one material and one open request, and its current flow run is Paused; every
     run that died with the server was replaced (only Crashed/Failed runs lie beside it)."""
-    references = refs(10)
+    references = refs(8)
     killed = {}
 
     def killer():
@@ -78,7 +104,7 @@ def test_prefect_server_killed_while_applications_arrive(stack, record_property)
             external_ref__in=references, status=Case.Status.AWAITING_DECISION
         ).count()
 
-    thread = threading.Thread(target=killer)
+    thread = Background(killer)
     thread.start()
     results = submit_all(stack, references, clients=2, pause=1.0)
     thread.join()
@@ -86,6 +112,7 @@ def test_prefect_server_killed_while_applications_arrive(stack, record_property)
     assert len(set(case_ids)) == len(references)
     time.sleep(max(0.0, 5 - (time.monotonic() - killed["at"])))
     restarted = stack.start_component("prefect")
+    up = time.monotonic() - restarted
     seconds = wait_recovered(stack, case_ids, expect="gate", since=restarted, timeout=180)
     restarts = Case.objects.filter(pk__in=case_ids, robot_attempts__gt=1).count()
     record_property("recovery_seconds", round(seconds, 1))
@@ -93,15 +120,23 @@ def test_prefect_server_killed_while_applications_arrive(stack, record_property)
         "prefect killed during intake",
         seconds,
         cases=len(case_ids),
+        server_up_after=round(up, 1),
         at_gate_when_killed=killed["at_gate"],
         robot_restarts=restarts,
     )
     assert Case.objects.filter(external_ref__in=references).count() == len(references)
 
 
+# Four applicants of the demo whose applications anna may approve (one decision each:
+# a second approval for the same person and month is refused by the gate).
+SIGNABLE = ["etj-2026-000101", "etj-2026-000103", "etj-2026-000104", "etj-2026-000105"]
+
+
 def at_gate(stack, n: int) -> list[int]:
-    """n applications through the web, each waiting for a decision (no fault yet)."""
-    case_ids = accepted_cases(submit_all(stack, refs(n), clients=2))
+    """n applications (distinct applicants) through the web, each waiting for a decision."""
+    references = refs(n)
+    templates = dict(zip(references, SIGNABLE, strict=False))
+    case_ids = accepted_cases(submit_all(stack, references, clients=2, templates=templates))
     wait_recovered(stack, case_ids, expect="gate", since=time.monotonic(), timeout=150)
     return case_ids
 
@@ -138,9 +173,10 @@ def test_prefect_server_down_while_caseworkers_sign(stack, record_property):
     assert not Document.objects.filter(case__in=case_ids, kind="decision_letter").exists()
     time.sleep(max(0.0, 5 - (time.monotonic() - killed)))
     restarted = stack.start_component("prefect")
-    seconds = wait_recovered(stack, case_ids, expect="decided", since=restarted, timeout=150)
+    up = time.monotonic() - restarted
+    seconds = wait_recovered(stack, case_ids, expect="decided", since=restarted, timeout=180)
     record_property("recovery_seconds", round(seconds, 1))
-    report("prefect down while signing", seconds, cases=len(case_ids))
+    report("prefect down while signing", seconds, cases=len(case_ids), server_up_after=round(up, 1))
     assert set(resumes.values_list("status", flat=True)) == {"done"}
     assert Decision.objects.filter(request__case__in=case_ids).count() == 4
 
@@ -188,7 +224,7 @@ def test_web_killed_mid_post_with_client_retries(stack, record_property):
         time.sleep(2)
         killed["restarted"] = stack.start_component("web")
 
-    thread = threading.Thread(target=killer)
+    thread = Background(killer)
     thread.start()
     results = submit_all(stack, references, clients=3, pause=0.5, deadline_s=120)
     thread.join()
