@@ -3,9 +3,9 @@
 Run periodically (`manage.py robot_watchdog --every 60`), idempotent, safe on several
 machines at once (each case is locked with SKIP LOCKED while it is judged). A case
 whose robot is working (received, processing, or failed) but whose flow run is
-Crashed, Failed or Cancelled, or has sat Scheduled/Pending/Running without a state
-change past a threshold (a killed runner leaves its runs Running forever: Prefect's
-"zombie" runs), is started again: a new flow run for the same case, under a new
+Crashed, Failed or Cancelled, or has sat Pending/Running without a state change (of the
+run or any of its task runs) past a threshold (a killed runner leaves its runs Running
+forever: Prefect's "zombie" runs), is started again: a new flow run for the same case, under a new
 idempotency key (attempt n). Every step of a robot is idempotent per material version
 (approvals.services.robot), so a restart repeats nothing that took effect. After
 MAX_ATTEMPTS the case stops, red on the operators' catalogue, until an operator restarts
@@ -29,7 +29,11 @@ from .services.errors import ServiceError
 MAX_ATTEMPTS = 3
 SILENCE_MINUTES = 10
 ENDED_BADLY = {"CRASHED", "FAILED", "CANCELLED"}
-WAITING = {"SCHEDULED", "PENDING", "RUNNING"}
+# Claimed by a worker (Pending) or executing (Running): a run whose process is gone stays
+# in these states forever. A Scheduled run waits for a worker's free slot: under a backlog
+# it waits long, and a new run would only queue behind it, so it is never restarted (the
+# operators' page shows a queue that does not move).
+WAITING = {"PENDING", "RUNNING"}
 ROBOT_WORKING = (Case.Status.RECEIVED, Case.Status.PROCESSING, Case.Status.FAILED)
 
 RESTART_NOT_ALLOWED = "RESTART_NOT_ALLOWED"

@@ -133,3 +133,10 @@ def test_silence_back_off_and_attempts_come_from_the_settings(core_org, settings
     )
     later = watchdog.watchdog_run(now=now + timedelta(seconds=60), state_of=_states("CRASHED"))
     assert later.handed_to_operator == [case.pk]
+
+
+def test_a_run_waiting_in_the_queue_is_never_restarted(core_org):
+    """Scheduled is a backlog, not a dead process: a new run would queue behind it."""
+    _started(core_org)
+    report = watchdog.watchdog_run(state_of=_states("SCHEDULED", minutes_ago=120))
+    assert (report.checked, report.restarted) == (1, [])
