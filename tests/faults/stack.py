@@ -28,8 +28,8 @@ seen by the processes). Usage:
 `stack.prefect_settings()` is a context manager pointing this process's Prefect client
 at the stack's server (for reading flow runs). `tests/faults/conftest.py` has the
 module-scoped fixture `fault_stack` and helpers to check the end state of cases.
-Knobs: `Stack(root, watchdog_silence=20, worker_limit=4, ...)`; `stack.env` is the
-environment every component gets (add to it before start()).
+Knobs: `Stack(root, watchdog_silence=45, worker_limit=4, ...)` (seconds; the defaults);
+`stack.env` is the environment every component gets (add to it before start()).
 """
 
 from __future__ import annotations
