@@ -250,15 +250,19 @@ def flow_run_state(flow_run_id) -> tuple[str, object] | None:
     return run.state.type.value, since
 
 
-def flow_run_mark_crashed(flow_run_id, *, message: str) -> None:
-    """Mark a run that stopped making progress as Crashed (Prefect's zombie pattern), so a
-    process that is in fact still alive cannot carry on beside the restarted run."""
+def flow_run_mark_superseded(flow_run_id, *, message: str) -> None:
+    """Mark a run that stopped making progress as Cancelled before its case gets a new run,
+    so that a process that is in fact still alive, or a worker still holding a claim on it,
+    cannot carry on beside the new run. Cancelled, not Crashed: Prefect lets a worker move
+    a Crashed run back to Pending and execute it (seen in tests/faults: a run claimed before
+    the server was killed came back after the restart, beside its replacement), while it
+    refuses Cancelled -> Pending."""
     from prefect import get_client
-    from prefect.states import Crashed
+    from prefect.states import Cancelled
 
     try:
         _require_api_url()
         with get_client(sync_client=True) as client:
-            client.set_flow_run_state(flow_run_id, Crashed(message=message), force=True)
+            client.set_flow_run_state(flow_run_id, Cancelled(message=message), force=True)
     except Exception:  # noqa: BLE001 - best effort; the new run is started regardless
-        logger.warning("could not mark flow run %s crashed", flow_run_id)
+        logger.warning("could not mark flow run %s cancelled", flow_run_id)

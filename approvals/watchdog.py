@@ -70,7 +70,7 @@ def _restart(*, case: Case, reason: str, actor=None, old_state: str | None = Non
         and old_state
         and old_state.split()[0] in {"running", "pending", "scheduled"}
     ):
-        prefect_gateway.flow_run_mark_crashed(
+        prefect_gateway.flow_run_mark_superseded(
             case.flow_run_id, message="Restarted by the watchdog: no progress"
         )
     attempt = case.robot_attempts + 1

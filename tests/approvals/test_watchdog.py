@@ -33,7 +33,7 @@ def _states(kind, minutes_ago=0):
 
 @pytest.mark.parametrize("kind", ["CRASHED", "FAILED", "CANCELLED"])
 def test_a_run_that_ended_badly_is_started_again(core_org, kind, monkeypatch):
-    monkeypatch.setattr("approvals.prefect_gateway.flow_run_mark_crashed", lambda *a, **k: None)
+    monkeypatch.setattr("approvals.prefect_gateway.flow_run_mark_superseded", lambda *a, **k: None)
     case = _started(core_org)
     report = watchdog.watchdog_run(state_of=_states(kind))
     assert report.restarted == [case.pk]
@@ -44,10 +44,10 @@ def test_a_run_that_ended_badly_is_started_again(core_org, kind, monkeypatch):
     assert AuditEvent.objects.get(case=case, kind="robot.restarted").actor_label == "robot:watchdog"
 
 
-def test_a_run_without_progress_is_marked_crashed_and_restarted(core_org, monkeypatch):
+def test_a_run_without_progress_is_marked_cancelled_and_restarted(core_org, monkeypatch):
     crashed = []
     monkeypatch.setattr(
-        "approvals.prefect_gateway.flow_run_mark_crashed",
+        "approvals.prefect_gateway.flow_run_mark_superseded",
         lambda flow_run_id, message: crashed.append(str(flow_run_id)),
     )
     case = _started(core_org)
@@ -70,7 +70,7 @@ def test_unknown_state_while_prefect_is_down_changes_nothing(core_org):
 
 
 def test_attempts_are_bounded_with_back_off_then_operators_take_over(core_org, monkeypatch):
-    monkeypatch.setattr("approvals.prefect_gateway.flow_run_mark_crashed", lambda *a, **k: None)
+    monkeypatch.setattr("approvals.prefect_gateway.flow_run_mark_superseded", lambda *a, **k: None)
     case = _started(core_org)
     now = timezone.now()
     crashed = _states("CRASHED")
@@ -117,7 +117,7 @@ def test_an_operator_restarts_with_a_reason_on_the_trail(core_org, org, client):
 
 def test_silence_back_off_and_attempts_come_from_the_settings(core_org, settings, monkeypatch):
     """The fault tests shorten the watchdog to seconds through the settings (env)."""
-    monkeypatch.setattr("approvals.prefect_gateway.flow_run_mark_crashed", lambda *a, **k: None)
+    monkeypatch.setattr("approvals.prefect_gateway.flow_run_mark_superseded", lambda *a, **k: None)
     settings.WATCHDOG_SILENCE_SECONDS = 20
     settings.WATCHDOG_BACKOFF_SECONDS = 5
     settings.WATCHDOG_MAX_ATTEMPTS = 2

@@ -242,6 +242,7 @@ def test_web_killed_mid_post_with_client_retries(stack, record_property):
         Case.objects.filter(external_ref__in=references).values_list("external_ref", "pk")
     )
     assert by_ref == {ref: body["id"] for ref, (_, body, _) in results.items()}
+    assert Case.objects.filter(external_ref__in=references).count() == len(references)
     retried = sum(1 for _, _, tries in results.values() if tries > 1)
     replays = sum(1 for status, _, _ in results.values() if status == 200)
     seconds = wait_recovered(stack, case_ids, expect="gate", since=killed["restarted"], timeout=150)
