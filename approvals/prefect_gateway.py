@@ -19,7 +19,7 @@ from .models import Case, PrefectCommand
 
 logger = logging.getLogger(__name__)
 
-MAX_BACKOFF_SECONDS = 300
+MAX_BACKOFF_SECONDS = 300  # the default of settings.PREFECT_COMMAND_MAX_BACKOFF_SECONDS
 HEALTH_TIMEOUT_SECONDS = 1.0
 
 
@@ -157,7 +157,7 @@ def command_deliver(*, command_id: int) -> bool:
                     raise PrefectUnavailable("the flow run is not suspended yet")
                 audit_kind = Kind.RESUME_DELIVERED
         except PrefectUnavailable as exc:
-            delay = min(MAX_BACKOFF_SECONDS, 2 ** min(command.attempts, 8))
+            delay = min(settings.PREFECT_COMMAND_MAX_BACKOFF_SECONDS, 2 ** min(command.attempts, 8))
             command.last_error = str(exc)[:2000]
             command.next_attempt_at = timezone.now() + timedelta(seconds=delay)
             command.save(update_fields=["attempts", "last_error", "next_attempt_at"])
@@ -222,29 +222,47 @@ def prefect_health() -> bool:
 
 
 def flow_run_state(flow_run_id) -> tuple[str, object] | None:
-    """(state type, when it was entered) of a flow run; None when Prefect cannot answer."""
+    """(state type, when the run last made progress) of a flow run; None when Prefect
+    cannot answer.
+
+    Progress is the latest state change of the run or of any of its task runs: a run
+    that is Running and finishing one task after another is not silent, however long
+    ago the run itself entered Running (a busy machine makes a healthy run slow; only a
+    run whose process is gone stops changing states altogether).
+    """
     from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     try:
         _require_api_url()
         with get_client(sync_client=True) as client:
             run = client.read_flow_run(flow_run_id)
+            tasks = []
+            if run.state is not None and run.state.type.value == "RUNNING":
+                tasks = client.read_task_runs(
+                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])), limit=200
+                )
     except Exception:  # noqa: BLE001 - unreachable or unknown: the caller waits for later
         return None
     if run.state is None:
         return None
-    return run.state.type.value, run.state.timestamp
+    since = max([run.state.timestamp, *(t.state.timestamp for t in tasks if t.state is not None)])
+    return run.state.type.value, since
 
 
-def flow_run_mark_crashed(flow_run_id, *, message: str) -> None:
-    """Mark a run that stopped making progress as Crashed (Prefect's zombie pattern), so a
-    process that is in fact still alive cannot carry on beside the restarted run."""
+def flow_run_mark_superseded(flow_run_id, *, message: str) -> None:
+    """Mark a run that stopped making progress as Cancelled before its case gets a new run,
+    so that a process that is in fact still alive, or a worker still holding a claim on it,
+    cannot carry on beside the new run. Cancelled, not Crashed: Prefect lets a worker move
+    a Crashed run back to Pending and execute it (seen in tests/faults: a run claimed before
+    the server was killed came back after the restart, beside its replacement), while it
+    refuses Cancelled -> Pending."""
     from prefect import get_client
-    from prefect.states import Crashed
+    from prefect.states import Cancelled
 
     try:
         _require_api_url()
         with get_client(sync_client=True) as client:
-            client.set_flow_run_state(flow_run_id, Crashed(message=message), force=True)
+            client.set_flow_run_state(flow_run_id, Cancelled(message=message), force=True)
     except Exception:  # noqa: BLE001 - best effort; the new run is started regardless
-        logger.warning("could not mark flow run %s crashed", flow_run_id)
+        logger.warning("could not mark flow run %s cancelled", flow_run_id)

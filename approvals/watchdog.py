@@ -3,9 +3,9 @@
 Run periodically (`manage.py robot_watchdog --every 60`), idempotent, safe on several
 machines at once (each case is locked with SKIP LOCKED while it is judged). A case
 whose robot is working (received, processing, or failed) but whose flow run is
-Crashed, Failed or Cancelled, or has sat Scheduled/Pending/Running without a state
-change past a threshold (a killed runner leaves its runs Running forever: Prefect's
-"zombie" runs), is started again: a new flow run for the same case, under a new
+Crashed, Failed or Cancelled, or has sat Pending/Running without a state change (of the
+run or any of its task runs) past a threshold (a killed runner leaves its runs Running
+forever: Prefect's "zombie" runs), is started again: a new flow run for the same case, under a new
 idempotency key (attempt n). Every step of a robot is idempotent per material version
 (approvals.services.robot), so a restart repeats nothing that took effect. After
 MAX_ATTEMPTS the case stops, red on the operators' catalogue, until an operator restarts
@@ -15,6 +15,7 @@ it with a reason (`operator_restart`). Nothing is ever decided here.
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,10 +25,15 @@ from .audit import Kind, actor_label_for, audit_append
 from .models import AuditEvent, Case, PrefectCommand
 from .services.errors import ServiceError
 
+# Defaults of settings.WATCHDOG_MAX_ATTEMPTS / WATCHDOG_SILENCE_SECONDS (production values).
 MAX_ATTEMPTS = 3
 SILENCE_MINUTES = 10
 ENDED_BADLY = {"CRASHED", "FAILED", "CANCELLED"}
-WAITING = {"SCHEDULED", "PENDING", "RUNNING"}
+# Claimed by a worker (Pending) or executing (Running): a run whose process is gone stays
+# in these states forever. A Scheduled run waits for a worker's free slot: under a backlog
+# it waits long, and a new run would only queue behind it, so it is never restarted (the
+# operators' page shows a queue that does not move).
+WAITING = {"PENDING", "RUNNING"}
 ROBOT_WORKING = (Case.Status.RECEIVED, Case.Status.PROCESSING, Case.Status.FAILED)
 
 RESTART_NOT_ALLOWED = "RESTART_NOT_ALLOWED"
@@ -44,7 +50,8 @@ class WatchdogReport:
 
 
 def _backoff(attempts: int) -> timedelta:
-    return timedelta(minutes=2 ** max(0, attempts - 1))
+    base = settings.WATCHDOG_BACKOFF_SECONDS
+    return timedelta(seconds=base * 2 ** max(0, attempts - 1))
 
 
 def _stuck(state: tuple[str, object], *, now, silence: timedelta) -> str | None:
@@ -63,7 +70,7 @@ def _restart(*, case: Case, reason: str, actor=None, old_state: str | None = Non
         and old_state
         and old_state.split()[0] in {"running", "pending", "scheduled"}
     ):
-        prefect_gateway.flow_run_mark_crashed(
+        prefect_gateway.flow_run_mark_superseded(
             case.flow_run_id, message="Restarted by the watchdog: no progress"
         )
     attempt = case.robot_attempts + 1
@@ -85,12 +92,19 @@ def _restart(*, case: Case, reason: str, actor=None, old_state: str | None = Non
 
 
 def watchdog_run(
-    *, now=None, state_of=None, silence_minutes: int = SILENCE_MINUTES
+    *, now=None, state_of=None, silence_minutes: float | None = None
 ) -> WatchdogReport:
-    """Judge every case whose robot should be working; restart or hand over the stuck ones."""
+    """Judge every case whose robot should be working; restart or hand over the stuck ones.
+
+    The silence threshold is `silence_minutes` when given, else WATCHDOG_SILENCE_SECONDS.
+    """
     now = now or timezone.now()
     state_of = state_of or prefect_gateway.flow_run_state
-    silence = timedelta(minutes=silence_minutes)
+    if silence_minutes is None:
+        silence = timedelta(seconds=settings.WATCHDOG_SILENCE_SECONDS)
+    else:
+        silence = timedelta(minutes=silence_minutes)
+    max_attempts = settings.WATCHDOG_MAX_ATTEMPTS
     report = WatchdogReport()
     candidates = Case.objects.filter(status__in=ROBOT_WORKING, flow_run_id__isnull=False)
     for case_id in candidates.values_list("pk", flat=True):
@@ -123,7 +137,7 @@ def watchdog_run(
             )
             if last is not None and now - last < _backoff(case.robot_attempts):
                 continue
-            if case.robot_attempts >= MAX_ATTEMPTS:
+            if case.robot_attempts >= max_attempts:
                 if not AuditEvent.objects.filter(
                     case=case, kind=Kind.ROBOT_NEEDS_OPERATOR, data__attempts=case.robot_attempts
                 ).exists():

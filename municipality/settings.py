@@ -269,6 +269,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(APPLICATION_MAX_BYTES * 2, 2621440)
 # (used by tests that do not run Prefect).
 PREFECT_START_ON_COMMIT = os.environ.get("PREFECT_START_ON_COMMIT", "1") == "1"
 
+# The outbox (approvals.prefect_gateway): a command Prefect did not take is tried again
+# after 2, 4, 8 ... seconds, at most this long apart.
+PREFECT_COMMAND_MAX_BACKOFF_SECONDS = float(
+    os.environ.get("PREFECT_COMMAND_MAX_BACKOFF_SECONDS", "300")
+)
+# The robots' watchdog (approvals.watchdog): a run without a state change this long is
+# stuck; a case restarted n times waits n-1 doublings of the back-off before the next
+# restart; after the attempts it goes to the operators. Tests shorten them to seconds.
+WATCHDOG_SILENCE_SECONDS = float(os.environ.get("WATCHDOG_SILENCE_SECONDS", "600"))
+WATCHDOG_BACKOFF_SECONDS = float(os.environ.get("WATCHDOG_BACKOFF_SECONDS", "60"))
+WATCHDOG_MAX_ATTEMPTS = int(os.environ.get("WATCHDOG_MAX_ATTEMPTS", "3"))
+
 # Register connector used by the flows (file-backed synthetic register by default).
 REGISTER_CONNECTOR = os.environ.get(
     "REGISTER_CONNECTOR", "flows.connectors.file_register.FileRegister"

@@ -357,3 +357,16 @@ def prefect_stack(django_db_setup, tmp_path_factory):
         if runner is not None:
             runtime.stop(runner)
         runtime.stop(server)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fault tests' times to recover (tests/faults), one line each, at the end of the run."""
+    lines = []
+    for report in terminalreporter.stats.get("passed", []):
+        for name, value in getattr(report, "user_properties", []):
+            if name == "recovery_seconds":
+                lines.append(f"{report.nodeid}: recovered in {value} s")
+    if lines:
+        terminalreporter.write_sep("-", "time to recover")
+        for line in lines:
+            terminalreporter.write_line(line)

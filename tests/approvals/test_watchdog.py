@@ -33,7 +33,7 @@ def _states(kind, minutes_ago=0):
 
 @pytest.mark.parametrize("kind", ["CRASHED", "FAILED", "CANCELLED"])
 def test_a_run_that_ended_badly_is_started_again(core_org, kind, monkeypatch):
-    monkeypatch.setattr("approvals.prefect_gateway.flow_run_mark_crashed", lambda *a, **k: None)
+    monkeypatch.setattr("approvals.prefect_gateway.flow_run_mark_superseded", lambda *a, **k: None)
     case = _started(core_org)
     report = watchdog.watchdog_run(state_of=_states(kind))
     assert report.restarted == [case.pk]
@@ -44,10 +44,10 @@ def test_a_run_that_ended_badly_is_started_again(core_org, kind, monkeypatch):
     assert AuditEvent.objects.get(case=case, kind="robot.restarted").actor_label == "robot:watchdog"
 
 
-def test_a_run_without_progress_is_marked_crashed_and_restarted(core_org, monkeypatch):
+def test_a_run_without_progress_is_marked_cancelled_and_restarted(core_org, monkeypatch):
     crashed = []
     monkeypatch.setattr(
-        "approvals.prefect_gateway.flow_run_mark_crashed",
+        "approvals.prefect_gateway.flow_run_mark_superseded",
         lambda flow_run_id, message: crashed.append(str(flow_run_id)),
     )
     case = _started(core_org)
@@ -70,7 +70,7 @@ def test_unknown_state_while_prefect_is_down_changes_nothing(core_org):
 
 
 def test_attempts_are_bounded_with_back_off_then_operators_take_over(core_org, monkeypatch):
-    monkeypatch.setattr("approvals.prefect_gateway.flow_run_mark_crashed", lambda *a, **k: None)
+    monkeypatch.setattr("approvals.prefect_gateway.flow_run_mark_superseded", lambda *a, **k: None)
     case = _started(core_org)
     now = timezone.now()
     crashed = _states("CRASHED")
@@ -113,3 +113,30 @@ def test_an_operator_restarts_with_a_reason_on_the_trail(core_org, org, client):
     event = AuditEvent.objects.get(case=case, kind="robot.restarted")
     assert event.actor == otto and event.data["reason"] == "Registret var nere."
     assert PrefectCommand.objects.get(case=case, status="pending").payload["attempt"] == 2
+
+
+def test_silence_back_off_and_attempts_come_from_the_settings(core_org, settings, monkeypatch):
+    """The fault tests shorten the watchdog to seconds through the settings (env)."""
+    monkeypatch.setattr("approvals.prefect_gateway.flow_run_mark_superseded", lambda *a, **k: None)
+    settings.WATCHDOG_SILENCE_SECONDS = 20
+    settings.WATCHDOG_BACKOFF_SECONDS = 5
+    settings.WATCHDOG_MAX_ATTEMPTS = 2
+    case = _started(core_org)
+    quiet = lambda seconds: lambda run: ("RUNNING", timezone.now() - timedelta(seconds=seconds))  # noqa: E731
+    assert watchdog.watchdog_run(state_of=quiet(10)).restarted == []
+    assert watchdog.watchdog_run(state_of=quiet(30)).restarted == [case.pk]
+    PrefectCommand.objects.filter(case=case).update(status=PrefectCommand.Status.DONE)
+    now = timezone.now()
+    # Within the 5 s back-off nothing happens; after it, two attempts are the limit.
+    assert watchdog.watchdog_run(now=now + timedelta(seconds=2), state_of=quiet(30)) == (
+        watchdog.WatchdogReport(checked=1)
+    )
+    later = watchdog.watchdog_run(now=now + timedelta(seconds=60), state_of=_states("CRASHED"))
+    assert later.handed_to_operator == [case.pk]
+
+
+def test_a_run_waiting_in_the_queue_is_never_restarted(core_org):
+    """Scheduled is a backlog, not a dead process: a new run would queue behind it."""
+    _started(core_org)
+    report = watchdog.watchdog_run(state_of=_states("SCHEDULED", minutes_ago=120))
+    assert (report.checked, report.restarted) == (1, [])

@@ -41,3 +41,33 @@ def test_a_crashed_run_is_restarted_and_the_case_reaches_a_person_once(live, org
     assert Material.objects.filter(case=case).count() == 1
     # A second watchdog round finds nothing to do: the new run waits for a person.
     assert watchdog.watchdog_run().restarted == []
+
+
+def test_a_running_flow_run_makes_progress_while_its_tasks_change_state(live):  # noqa: F811
+    """The watchdog's silence counts from the latest state change of the run or of any of
+    its task runs: a long Running run that still finishes tasks is not stuck."""
+    import time
+
+    from prefect import get_client, task
+    from prefect.states import Completed, Running
+
+    @task(name="progress-probe")
+    def probe():
+        return None
+
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(PREFECT_DEPLOYMENT)
+        run = client.create_flow_run_from_deployment(
+            deployment.id, parameters={"case_id": 0}, state=Running()
+        )
+        entered = client.read_flow_run(run.id).state.timestamp
+        assert prefect_gateway.flow_run_state(run.id) == ("RUNNING", entered)
+        time.sleep(1.1)
+        task_run = client.create_task_run(
+            probe, flow_run_id=run.id, dynamic_key="0", state=Completed()
+        )
+        finished = client.read_task_run(task_run.id).state.timestamp
+        # Ended, so the worker does not pick up a run no process executes.
+        assert finished > entered
+        assert prefect_gateway.flow_run_state(run.id) == ("RUNNING", finished)
+        client.set_flow_run_state(run.id, Completed(), force=True)

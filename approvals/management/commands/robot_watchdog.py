@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from approvals.watchdog import SILENCE_MINUTES, watchdog_run
+from approvals.watchdog import watchdog_run
 
 
 class Command(BaseCommand):
@@ -17,12 +17,13 @@ class Command(BaseCommand):
         parser.add_argument("--every", type=float, metavar="SECONDS", help="Keep running.")
         parser.add_argument(
             "--silence-minutes",
-            type=int,
-            default=SILENCE_MINUTES,
-            help="A run without a state change this long counts as stuck.",
+            type=float,
+            default=None,
+            help="A run without a state change this long counts as stuck "
+            "(default: settings.WATCHDOG_SILENCE_SECONDS, 10 minutes).",
         )
 
-    def handle(self, *args, every=None, silence_minutes=SILENCE_MINUTES, **options):
+    def handle(self, *args, every=None, silence_minutes=None, **options):
         while True:
             report = watchdog_run(silence_minutes=silence_minutes)
             self.stdout.write(
