@@ -97,10 +97,19 @@ def main() -> None:
 
     pending = set(accepted)
     deadline = time.monotonic() + args.drain_timeout
+    next_progress = time.monotonic() + 60
     while pending and time.monotonic() < deadline:
         for case_id in list(pending):
             if _status(args.url, args.token, case_id) in WAITING:
                 pending.discard(case_id)
+        if time.monotonic() >= next_progress:
+            # Progress for a drain that may not finish: how many reached a person, how fast.
+            done, elapsed = len(accepted) - len(pending), time.perf_counter() - started
+            print(
+                f"  after {elapsed:.0f} s: {done} waiting for a person ({done / elapsed:.2f}/s)",
+                flush=True,
+            )
+            next_progress += 60
         if pending:
             time.sleep(5)
     drained = time.perf_counter() - started
