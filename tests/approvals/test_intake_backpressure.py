@@ -144,3 +144,14 @@ def test_a_lock_wait_past_the_budget_is_a_503_not_a_hanging_request(post, settin
     assert not Case.objects.filter(external_ref="l-1").exists()
     assert PrefectCommand.objects.count() == 0
     assert post(body("l-1")).status_code == 201
+
+
+def test_sqlites_busy_timeout_counts_as_a_lock_wait_past_the_budget():
+    """The embedded demo's SQLite gives up a busy write with "database is locked": the same
+    503 as PostgreSQL's lock_timeout; any other operational error stays an error."""
+    from django.db import OperationalError
+
+    from approvals.services.intake import _lock_budget_exceeded
+
+    assert _lock_budget_exceeded(OperationalError("database is locked"))
+    assert not _lock_budget_exceeded(OperationalError("no such table: approvals_case"))
