@@ -5,9 +5,9 @@ Every part is a real process: `prefect server start` on its own PostgreSQL datab
 (created and dropped here), two `python -m flows.worker` on the pool `robotfabrik-warm`
 (limits 2 and 1), two gunicorn processes on two ports serving the pytest-django test
 database, `manage.py deliver_prefect_commands --loop`. Applications go in through both
-web processes, alternately, over HTTP. While the first cases are being compiled, one
-worker's whole process group (worker, fork server, the flow-run children) is SIGKILLed the
-moment one of its runs has just started. The watchdog (approvals.watchdog) then finds
+web processes, alternately, over HTTP. Once each worker has brought a case to the gate,
+the second worker's whole process group (worker, fork server, the flow-run children) is
+SIGKILLed the moment one of its runs has just started. The watchdog (approvals.watchdog) then finds
 exactly the cases whose runs the dead worker held and restarts them; the surviving worker
 carries them to a person. A person signs every case (in-process, through the gate's
 service), the outbox resumes the runs, and the letters are written.
@@ -277,13 +277,17 @@ def test_cases_across_two_workers_once_each_and_a_killed_worker_recovered(topolo
         "etjanst"
     }
 
-    # Kill the second worker's machine (its whole process group) the moment one of its
-    # runs has just begun, far from the gate: a run killed mid-way.
+    # Once each worker has brought a case to the gate, kill the second worker's machine
+    # (its whole process group) the moment one of its runs has just begun, far from the
+    # gate: a run killed mid-way.
     def just_started_on_b():
-        now = time.time()
+        runs, now = _runs(), time.time()
+        paused = {r.labels.get(WORKER_LABEL) for r in runs if r.state.type.value == "PAUSED"}
+        if not set(WORKERS) <= paused:
+            return []
         return [
             r
-            for r in _runs()
+            for r in runs
             if r.labels.get(WORKER_LABEL) == "topo-b"
             and r.state
             and r.state.type.value == "RUNNING"
@@ -291,7 +295,7 @@ def test_cases_across_two_workers_once_each_and_a_killed_worker_recovered(topolo
         ]
 
     victims_seen = _wait(
-        just_started_on_b, timeout=240, what="a run starting on topo-b", detail=log_tail
+        just_started_on_b, timeout=LEG_SECONDS, what="a run starting on topo-b", detail=log_tail
     )
     os.killpg(procs["topo-b"].pid, signal.SIGKILL)
     procs["topo-b"].wait(timeout=10)
@@ -305,6 +309,7 @@ def test_cases_across_two_workers_once_each_and_a_killed_worker_recovered(topolo
         for name in WORKERS
     }
     assert by_worker["topo-a"] and by_worker["topo-b"], by_worker
+    assert len(by_worker["topo-b"]) >= 2, "topo-b brought a case to the gate before the kill"
     assert _case_of(victims_seen[0]) in by_worker["topo-b"]
 
     in_inbox = (Case.Status.AWAITING_DECISION,)
@@ -362,7 +367,14 @@ def test_cases_across_two_workers_once_each_and_a_killed_worker_recovered(topolo
         detail=log_tail,
     )
 
-    runs = [r for r in _runs() if _case_of(r) in set(ids)]
+    # The letter is written before the run ends (its last state lands a moment later).
+    def finished():
+        runs = [r for r in _runs() if _case_of(r) in set(ids)]
+        if any(r.state.type.value in {"RUNNING", "PENDING", "SCHEDULED"} for r in runs):
+            return None
+        return runs
+
+    runs = _wait(finished, timeout=120, what="every run ended", detail=log_tail)
     completed = [_case_of(r) for r in runs if r.state.type.value == "COMPLETED"]
     assert sorted(completed) == sorted(ids), "each case has exactly one completed run"
     crashed = {_case_of(r) for r in runs if r.state.type.value == "CRASHED"}
