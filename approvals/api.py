@@ -8,6 +8,7 @@ import json
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -106,6 +107,19 @@ def _reject(request, *, status: int, errors: dict, user=None) -> JsonResponse:
         errors=errors,
     )
     return JsonResponse({"errors": errors}, status=status)
+
+
+def _refuse_saturated(request, exc) -> JsonResponse:
+    """503 with Retry-After in the one refusal shape. The body is kept like every refusal's,
+    unless the database is too busy even for that: the answer does not wait on it."""
+    errors = {"service": [exc.message]}
+    try:
+        with transaction.atomic():
+            response = _reject(request, status=503, user=request.auth, errors=errors)
+    except DatabaseError:
+        response = JsonResponse({"errors": errors}, status=503)
+    response["Retry-After"] = str(max(1, exc.retry_after))
+    return response
 
 
 class _DuplicateKey(ValueError):
@@ -284,6 +298,7 @@ def _status(request, case: Case) -> dict:
         401: ErrorOut,
         409: ErrorOut,
         413: ErrorOut,
+        503: ErrorOut,
     },
     openapi_extra={
         "requestBody": {
@@ -291,7 +306,24 @@ def _status(request, case: Case) -> dict:
             "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Application"}}
             },
-        }
+        },
+        # ninja keys its responses by int: the same key, so the two are merged.
+        "responses": {
+            503: {
+                "description": (
+                    "Intake is saturated (the robots' backlog is over its limit, or the "
+                    "database did not grant a lock in time). Nothing was stored: send the "
+                    "same application again after Retry-After seconds. A repeat of an "
+                    "application already accepted is answered 200, saturated or not."
+                ),
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds to wait before sending it again.",
+                        "schema": {"type": "integer", "minimum": 1},
+                    }
+                },
+            }
+        },
     },
     summary="Submit an application; starts the process's robot at once",
 )
@@ -303,6 +335,8 @@ def application_create(request):
         case, created = services.application_receive(
             raw_body=raw, application=application.model_dump(mode="json"), received_by=request.auth
         )
+    except services.IntakeSaturated as exc:
+        return _refuse_saturated(request, exc)
     except services.ServiceError as exc:
         status = 409 if exc.code == services.APPLICATION_DUPLICATE_DIFFERS else 400
         return _reject(

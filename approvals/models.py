@@ -80,7 +80,16 @@ class Case(models.Model):
                 condition=Q(public_authority=False) | Q(decision_mode="human"),
             ),
         ]
-        indexes = [models.Index(fields=["unit", "status"])]
+        indexes = [
+            models.Index(fields=["unit", "status"]),
+            # Intake's back-pressure counts the cases still with the robots on every
+            # new application (approvals.services.intake.intake_backlog).
+            models.Index(
+                fields=["status"],
+                name="case_robot_backlog",
+                condition=Q(status__in=["received", "processing"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.process} #{self.pk} ({self.external_ref})"

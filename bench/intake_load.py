@@ -37,7 +37,9 @@ def _post(url: str, token: str, body: bytes, timeout: float):
         with urllib.request.urlopen(request, timeout=timeout) as response:
             status, payload = response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        status, payload = exc.code, None
+        # A refusal for now (back-pressure) names when to come back; count it apart.
+        retry = exc.code in (429, 503) and exc.headers.get("Retry-After")
+        status, payload = (f"{exc.code}+Retry-After" if retry else exc.code), None
     except OSError:
         status, payload = "timeout", None
     return status, time.perf_counter() - started, payload
@@ -92,15 +94,31 @@ def main() -> None:
         f"max {latencies[-1] * 1000:.0f}, mean {statistics.mean(latencies) * 1000:.0f}"
     )
     print(
-        f"server errors (5xx): {sum(v for k, v in counts.items() if isinstance(k, int) and k >= 500)}"
+        f"server errors (5xx without Retry-After): "
+        f"{sum(v for k, v in counts.items() if isinstance(k, int) and k >= 500)}"
     )
+    for status in sorted({r[0] for r in results}, key=str):
+        these = sorted(r[1] for r in results if r[0] == status)
+        print(
+            f"  latency ms of {status}: p50 {these[len(these) // 2] * 1000:.0f}, "
+            f"p99 {these[min(len(these) - 1, int(0.99 * len(these)))] * 1000:.0f}"
+        )
 
     pending = set(accepted)
     deadline = time.monotonic() + args.drain_timeout
+    next_progress = time.monotonic() + 60
     while pending and time.monotonic() < deadline:
         for case_id in list(pending):
             if _status(args.url, args.token, case_id) in WAITING:
                 pending.discard(case_id)
+        if time.monotonic() >= next_progress:
+            # Progress for a drain that may not finish: how many reached a person, how fast.
+            done, elapsed = len(accepted) - len(pending), time.perf_counter() - started
+            print(
+                f"  after {elapsed:.0f} s: {done} waiting for a person ({done / elapsed:.2f}/s)",
+                flush=True,
+            )
+            next_progress += 60
         if pending:
             time.sleep(5)
     drained = time.perf_counter() - started

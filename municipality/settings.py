@@ -263,6 +263,16 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 APPLICATION_MAX_BYTES = int(os.environ.get("APPLICATION_MAX_BYTES", str(256 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(APPLICATION_MAX_BYTES * 2, 2621440)
 
+# Back-pressure at intake (approvals.services.intake.intake_saturation, issue 16): a new
+# application is refused with 503 and Retry-After, nothing stored, while more than
+# INTAKE_BACKLOG_LIMIT cases are still with the robots (received or processing: start not
+# yet delivered, or started and not yet waiting for a person), or while its transaction
+# waits longer than INTAKE_LOCK_TIMEOUT_MS for a lock. 0 turns either rule off. Repeats of
+# an application already accepted are answered 200 regardless.
+INTAKE_BACKLOG_LIMIT = int(os.environ.get("INTAKE_BACKLOG_LIMIT", "2000"))
+INTAKE_LOCK_TIMEOUT_MS = int(os.environ.get("INTAKE_LOCK_TIMEOUT_MS", "5000"))
+INTAKE_RETRY_AFTER_SECONDS = int(os.environ.get("INTAKE_RETRY_AFTER_SECONDS", "30"))
+
 # Prefect: the web app reaches Prefect only through approvals.prefect_gateway; each
 # process's deployment and hooks come from its declaration (approvals.registry).
 # When false, intake stores the case and leaves the flow start to the outbox worker

@@ -30,14 +30,23 @@ from .errors import (  # noqa: F401
     EXCEPTION_NO_ACCESS,
     EXCEPTION_NOT_OPEN,
     EXCEPTION_REASON_MISSING,
+    INTAKE_SATURATED,
     SUPPLEMENT_NOT_EXPECTED,
     SUPPLEMENT_UNKNOWN,
     GateRefused,
+    IntakeSaturated,
     ServiceError,
 )
 from .exceptions import exception_settle  # noqa: F401
 from .execution import case_complete_by_robot, decision_execute  # noqa: F401
-from .intake import application_receive, case_open, parties_of, parties_store  # noqa: F401
+from .intake import (  # noqa: F401
+    application_receive,
+    case_open,
+    intake_backlog,
+    intake_saturation,
+    parties_of,
+    parties_store,
+)
 from .robot import (  # noqa: F401
     OpenedRequest,
     case_flow_failed,

@@ -5,6 +5,7 @@ from approvals import rules
 APPLICATION_DUPLICATE_DIFFERS = "APPLICATION_DUPLICATE_DIFFERS"
 APPLICATION_UNKNOWN_PROCESS = "APPLICATION_UNKNOWN_PROCESS"
 APPLICATION_NOT_INTEGRATION = "APPLICATION_NOT_INTEGRATION"
+INTAKE_SATURATED = "INTAKE_SATURATED"
 SUPPLEMENT_NOT_EXPECTED = "SUPPLEMENT_NOT_EXPECTED"
 SUPPLEMENT_UNKNOWN = "SUPPLEMENT_UNKNOWN"
 CASE_MODE_FORBIDS = "CASE_MODE_FORBIDS"
@@ -25,3 +26,12 @@ class ServiceError(Exception):
 
 class GateRefused(ServiceError):
     """The legal gate refused a decision or its execution."""
+
+
+class IntakeSaturated(ServiceError):
+    """Intake refuses a new application for now (nothing was stored); retry after
+    `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(INTAKE_SATURATED, message)
+        self.retry_after = retry_after

@@ -4,10 +4,17 @@ Applicants' systems submit through the API (application_receive); robots that fi
 their own cases (a monthly scan, a nightly job, a file import) open them with
 case_open. Either way the declaration decides the unit, the decision mode and the
 parties, and the flow start goes through the outbox (never inside the request).
+
+Back-pressure (issue 16): while the robots are behind, a *new* API application is refused
+for now (IntakeSaturated: 503 with Retry-After, nothing stored) instead of making the
+applicant wait in a queue of locks; a repeat of one already accepted is still answered
+with its case. Robots opening their own cases are not refused: their scans retry anyway
+and must not lose a finding.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from guardian.shortcuts import assign_perm
 
 from municipality.models import Staff, Unit, unit_group_name
@@ -21,8 +28,49 @@ from .errors import (
     APPLICATION_DUPLICATE_DIFFERS,
     APPLICATION_NOT_INTEGRATION,
     APPLICATION_UNKNOWN_PROCESS,
+    IntakeSaturated,
     ServiceError,
 )
+
+# Cases still with the robots: the start not delivered yet, or started and not yet
+# waiting for a person (a partial index keeps this count cheap).
+BACKLOG_STATUSES = (Case.Status.RECEIVED, Case.Status.PROCESSING)
+# PostgreSQL's "lock_not_available", raised when lock_timeout expires.
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def intake_backlog() -> int:
+    """How many cases are accepted but not yet waiting for a person."""
+    return Case.objects.filter(status__in=BACKLOG_STATUSES).count()
+
+
+def intake_saturation() -> IntakeSaturated | None:
+    """Why a new application is refused right now, or None when intake accepts."""
+    limit = settings.INTAKE_BACKLOG_LIMIT
+    if limit <= 0:
+        return None
+    backlog = intake_backlog()
+    if backlog < limit:
+        return None
+    return IntakeSaturated(
+        f"Intake is saturated: {backlog} cases are waiting for the robots (limit {limit}). "
+        "Nothing was stored; send the same application again later.",
+        retry_after=settings.INTAKE_RETRY_AFTER_SECONDS,
+    )
+
+
+def _lock_budget_exceeded(exc: OperationalError) -> bool:
+    """A lock wait past the budget (PostgreSQL lock_timeout) or SQLite's busy timeout."""
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    return sqlstate == LOCK_NOT_AVAILABLE or "database is locked" in str(exc)
+
+
+def _lock_budget(lock_timeout_ms: int | None) -> None:
+    """Bound how long this transaction waits for any lock (PostgreSQL; SQLite has its
+    busy timeout)."""
+    if lock_timeout_ms and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{lock_timeout_ms}ms"])
 
 
 def parties_of(*, spec: ProcessSpec, payload: dict) -> list[tuple[str, str, str]]:
@@ -52,11 +100,14 @@ def case_open(
     payload: dict,
     opened_by,
     schema_version: str = "1",
+    lock_timeout_ms: int | None = None,
 ) -> tuple[Case, bool]:
     """Open a case of `spec` and queue its robot; idempotent per (process, external_ref).
 
     Returns (case, created). The same external_ref with the same content returns the
-    existing case; with different content it is refused (nothing is overwritten).
+    existing case; with different content it is refused (nothing is overwritten). With
+    `lock_timeout_ms`, a transaction that waits longer for a lock is rolled back whole
+    and IntakeSaturated raised (nothing stored, nothing queued).
     """
     digest = canonical_sha256(payload)
     existing = Case.objects.filter(process=spec.slug, external_ref=external_ref).first()
@@ -66,6 +117,7 @@ def case_open(
     case_data = spec.hook("case_data")
     try:
         with transaction.atomic():
+            _lock_budget(lock_timeout_ms)
             case = Case.objects.create(
                 process=spec.slug,
                 external_ref=external_ref,
@@ -108,6 +160,14 @@ def case_open(
         # A concurrent request with the same external_ref won the race.
         existing = Case.objects.get(process=spec.slug, external_ref=external_ref)
         return _existing_or_conflict(existing, digest), False
+    except OperationalError as exc:
+        if lock_timeout_ms is None or not _lock_budget_exceeded(exc):
+            raise
+        raise IntakeSaturated(
+            f"Intake is saturated: the database did not grant a lock within "
+            f"{lock_timeout_ms} ms. Nothing was stored; send the same application again later.",
+            retry_after=settings.INTAKE_RETRY_AFTER_SECONDS,
+        ) from exc
     return case, True
 
 
@@ -125,12 +185,23 @@ def application_receive(*, raw_body: str, application: dict, received_by) -> tup
         raise ServiceError(
             APPLICATION_UNKNOWN_PROCESS, f"Unknown process {application.get('process')!r}."
         )
+    # A repeat of an application already accepted is answered with its case (or a
+    # conflict), saturated or not: a client must never think an accepted one was lost.
+    existing = Case.objects.filter(
+        process=spec.slug, external_ref=application["external_ref"]
+    ).first()
+    if existing is not None:
+        return _existing_or_conflict(existing, canonical_sha256(application)), False
+    saturated = intake_saturation()
+    if saturated is not None:
+        raise saturated
     return case_open(
         spec=spec,
         external_ref=application["external_ref"],
         raw_body=raw_body,
         payload=application,
         opened_by=received_by,
+        lock_timeout_ms=settings.INTAKE_LOCK_TIMEOUT_MS or None,
     )
 
 
