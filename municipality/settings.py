@@ -275,6 +275,11 @@ LOGGING = {
 # before the case goes to the caseworker with the gap marked (never a silent zero).
 REGISTER_RETRY_ATTEMPTS = int(os.environ.get("REGISTER_RETRY_ATTEMPTS", "3"))
 REGISTER_RETRY_DELAY_SECONDS = float(os.environ.get("REGISTER_RETRY_DELAY_SECONDS", "2"))
+# A robot's run that shows no sign of life this long (no state change, no task, no
+# heartbeat: Prefect's engine sends one every PREFECT_FLOWS_HEARTBEAT_FREQUENCY = 180 s) is
+# stuck: the watchdog restarts it, and the operators' catalogue shows its case red when
+# nothing was recorded on the case for as long (approvals.watchdog, approvals.operations).
+ROBOT_SILENCE_SECONDS = float(os.environ.get("ROBOT_SILENCE_SECONDS", "600"))
 
 # Anchors of the audit chain's head, kept outside the database (approvals.anchors): an
 # append-only file (on another host or WORM storage in production), each line signed with

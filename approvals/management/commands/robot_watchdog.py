@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from approvals.watchdog import SILENCE_MINUTES, watchdog_run
+from approvals.watchdog import watchdog_run
 
 
 class Command(BaseCommand):
@@ -15,16 +15,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--every", type=float, metavar="SECONDS", help="Keep running.")
-        parser.add_argument(
+        silence = parser.add_mutually_exclusive_group()
+        silence.add_argument(
             "--silence-minutes",
-            type=int,
-            default=SILENCE_MINUTES,
-            help="A run without a state change this long counts as stuck.",
+            type=float,
+            help="A run without a sign of life this long counts as stuck "
+            "(default: settings.ROBOT_SILENCE_SECONDS).",
         )
+        silence.add_argument("--silence-seconds", type=float, help="The same, in seconds.")
 
-    def handle(self, *args, every=None, silence_minutes=SILENCE_MINUTES, **options):
+    def handle(self, *args, every=None, silence_minutes=None, silence_seconds=None, **options):
         while True:
-            report = watchdog_run(silence_minutes=silence_minutes)
+            report = watchdog_run(silence_minutes=silence_minutes, silence_seconds=silence_seconds)
             self.stdout.write(
                 f"checked {report.checked}, restarted {len(report.restarted)}, "
                 f"to operators {len(report.handed_to_operator)}, unknown {report.unknown}"
