@@ -264,7 +264,7 @@ def flow_run_states(flow_run_ids) -> dict[str, tuple[str, object]] | None:
 HEARTBEAT_EVENT = "prefect.flow-run.heartbeat"
 
 
-def flow_run_last_alive(flow_run_id, *, since=None):
+def flow_run_last_alive(flow_run_id, since=None):
     """When a run last showed it was alive: its latest state change, its tasks' latest,
     or its latest heartbeat event (the engine sends one every
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY seconds while the run's process lives). None
