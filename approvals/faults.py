@@ -25,9 +25,10 @@ import time
 REGISTER_SNAPSHOT = "register-snapshot"  # the register answers are stored (committed)
 MATERIAL = "material"  # material row written, its request not yet (inside one transaction)
 REQUEST = "request"  # material and its open request committed; the run has not suspended
+VERIFIED = "verified"  # after the signature the resumed run verified it; no letter yet
 LETTER = "letter"  # the signed decision's letter is stored and the case closed (committed)
 COMPLETION = "completion"  # the step that wrote the letter returned; the run is not completed
-KILL_POINTS = (REGISTER_SNAPSHOT, MATERIAL, REQUEST, LETTER, COMPLETION)
+KILL_POINTS = (REGISTER_SNAPSHOT, MATERIAL, REQUEST, VERIFIED, LETTER, COMPLETION)
 
 KILL_ENV = "ROBOTFABRIK_FAULT_KILL_AFTER"
 ONCE_ENV = "ROBOTFABRIK_FAULT_ONCE_FILE"

@@ -34,8 +34,8 @@ from tests.faults.runner_stack import RunnerStack, flow_run, wait_until
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
 BEFORE_THE_GATE = (faults.REGISTER_SNAPSHOT, faults.MATERIAL, faults.REQUEST)
-AFTER_THE_SIGNATURE = (faults.LETTER, faults.COMPLETION)
-assert BEFORE_THE_GATE + AFTER_THE_SIGNATURE == faults.KILL_POINTS
+AFTER_THE_LETTER = (faults.LETTER, faults.COMPLETION)
+assert BEFORE_THE_GATE + (faults.VERIFIED,) + AFTER_THE_LETTER == faults.KILL_POINTS
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +79,19 @@ def _start_with_fault(org, runner, point: str, once: str) -> Case:
     Case.objects.filter(pk=case.pk).update(flow_run_id=run.id)
     PrefectCommand.objects.filter(case=case).update(status=PrefectCommand.Status.DONE)
     return Case.objects.get(pk=case.pk)
+
+
+def _signed(client, org, case: Case, run_id: str, runner) -> Decision:
+    wait_until(
+        lambda: _state(run_id) == "PAUSED",
+        timeout=120,
+        what="the run at the gate",
+        on_fail=runner.log_tail,
+    )
+    case.refresh_from_db()
+    response = read_and_decide(client, org["users"]["anna"], case, outcome="approved")
+    assert response.status_code == 302
+    return Decision.objects.get(request__case=case)
 
 
 def _once_per_version(case: Case) -> Counter:
@@ -147,24 +160,15 @@ def test_killed_after_a_step_before_the_gate_recovers_once(runner, org, settings
     print(f"\nkilled after {point!r}: " + json.dumps({"recovered_after_s": round(recovery, 1)}))
 
 
-@pytest.mark.parametrize("point", AFTER_THE_SIGNATURE)
+@pytest.mark.parametrize("point", AFTER_THE_LETTER)
 def test_killed_after_the_letter_the_letter_exists_once(
     runner, org, settings, tmp_path, client, point
 ):
     settings.ROBOT_SILENCE_SECONDS = 4
     case = _start_with_fault(org, runner, point, str(tmp_path / "once"))
     run_id = str(case.flow_run_id)
-    wait_until(
-        lambda: _state(run_id) == "PAUSED",
-        timeout=120,
-        what="the run at the gate",
-        on_fail=runner.log_tail,
-    )
-    case.refresh_from_db()
     signed_at = time.monotonic()
-    response = read_and_decide(client, org["users"]["anna"], case, outcome="approved")
-    assert response.status_code == 302
-    decision = Decision.objects.get(request__case=case)
+    decision = _signed(client, org, case, run_id, runner)
     # The resume goes out on commit; the resumed run writes the letter, then dies.
     wait_until(
         lambda: _state(run_id) in ("CRASHED", "COMPLETED"),
@@ -190,4 +194,47 @@ def test_killed_after_the_letter_the_letter_exists_once(
     print(
         f"\nkilled after {point!r}: "
         + json.dumps({"signed_to_decided_s": round(time.monotonic() - signed_at, 1)})
+    )
+
+
+def test_killed_after_the_signature_was_verified_the_new_run_carries_it_out_once(
+    runner, org, settings, tmp_path, client
+):
+    """The resume went to the run that died: the restarted run finds the signed decision
+    in Django, passes it through the gate and writes the one letter."""
+    settings.ROBOT_SILENCE_SECONDS = 4
+    case = _start_with_fault(org, runner, faults.VERIFIED, str(tmp_path / "once"))
+    first = str(case.flow_run_id)
+    decision = _signed(client, org, case, first, runner)
+    wait_until(
+        lambda: _state(first) == "CRASHED",
+        timeout=120,
+        what="the resumed run killed after the verification",
+        on_fail=runner.log_tail,
+    )
+    killed_at = time.monotonic()
+    decision.refresh_from_db()
+    assert decision.verified_at is not None and decision.executed_at is None
+    assert not Document.objects.filter(case=case).exists()
+    assert Case.objects.get(pk=case.pk).status == Case.Status.AWAITING_DECISION
+
+    restarted = []
+
+    def decided():
+        restarted.extend(watchdog.watchdog_run().restarted)
+        prefect_gateway.commands_deliver_due()
+        current = Case.objects.get(pk=case.pk)
+        return current.status == Case.Status.DECIDED and _state(current.flow_run_id) == "COMPLETED"
+
+    wait_until(decided, timeout=120, every=1, what="the case decided", on_fail=runner.log_tail)
+    recovery = time.monotonic() - killed_at
+    assert restarted == [case.pk]
+    letters = Document.objects.filter(case=case, kind=Document.Kind.DECISION_LETTER)
+    assert [d.decision_id for d in letters] == [decision.pk]
+    kinds = _once_per_version(case)
+    assert kinds[Kind.DECISION_EXECUTED] == 1 and kinds[Kind.RESUME_VERIFIED] == 1
+    assert kinds[Kind.RESUME_REJECTED] == 0
+    print(
+        f"\nkilled after {faults.VERIFIED!r}: "
+        + json.dumps({"recovered_after_s": round(recovery, 1)})
     )
