@@ -5,8 +5,11 @@ machines at once (each case is locked with SKIP LOCKED while it is judged). A ca
 whose robot is working (received, processing, or failed) but whose flow run is
 Crashed, Failed or Cancelled, or has sat Scheduled/Pending/Running without a state
 change past a threshold (a killed runner leaves its runs Running forever: Prefect's
-"zombie" runs), is started again: a new flow run for the same case, under a new
-idempotency key (attempt n). Every step of a robot is idempotent per material version
+"zombie" runs) and shows no other sign of life (a task's state change, a heartbeat
+event), is started again: a new flow run for the same case, under a new idempotency
+key (attempt n). So is a case waiting for a person whose run died before it suspended
+or after its signature was delivered (the new run finds the request, or the signed
+decision, in Django). Every step of a robot is idempotent per material version
 (approvals.services.robot), so a restart repeats nothing that took effect. After
 MAX_ATTEMPTS the case stops, red on the operators' catalogue, until an operator restarts
 it with a reason (`operator_restart`). Nothing is ever decided here.
