@@ -1,7 +1,7 @@
 """System checks that fail start-up when the gate's supporting pieces are missing."""
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
 GUARDIAN_BACKEND = "guardian.backends.ObjectPermissionBackend"
 
@@ -92,3 +92,22 @@ def _module_file_defines(module: str, attribute: str) -> bool:
         isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == attribute
         for node in tree.body
     )
+
+
+@register(deploy=True)
+def fault_injection_not_configured(app_configs, **kwargs):
+    """The fault tests' kill switches (approvals.faults) have no place in a deployment."""
+    import os
+
+    from .faults import FAULT_ENVS
+
+    present = [name for name in FAULT_ENVS if os.environ.get(name)]
+    if present:
+        return [
+            Warning(
+                f"{', '.join(present)} set: fault injection is for the fault tests only "
+                "(ignored unless the run is local: tests, make demo, DEBUG).",
+                id="approvals.W020",
+            )
+        ]
+    return []

@@ -131,9 +131,19 @@ class RegisterSnapshot(models.Model):
     data = models.JSONField()
     missing_sources = models.JSONField(default=list)
     sha256 = models.CharField(max_length=SHA256_LENGTH)
+    # The material version these answers are for: one snapshot per version, so that a
+    # robot restarted within a version reuses what the registers said (null: older rows).
+    version = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-fetched_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "version"],
+                condition=Q(version__isnull=False),
+                name="register_snapshot_one_per_version",
+            ),
+        ]
 
 
 class Material(models.Model):

@@ -10,6 +10,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
 
 from municipality.models import Unit
@@ -39,13 +40,22 @@ class Reason:
     """Why a process is not green; named once so that the page, the JSON and tests agree."""
 
     CASES_STOPPED = "cases_stopped"
+    # The robot should be working on a case but nothing happened on it for the silence
+    # (settings.WATCHDOG_SILENCE_SECONDS): its run is probably dead (a killed runner) until
+    # the watchdog restarts it.
+    CASES_STUCK = "cases_stuck"
     COMMANDS_DEAD = "commands_dead"
     COMMANDS_STUCK = "commands_stuck"
     COMMANDS_WAITING = "commands_waiting"
     RECENT_FAILURES = "recent_failures"
 
 
-RED_REASONS = (Reason.CASES_STOPPED, Reason.COMMANDS_DEAD, Reason.COMMANDS_STUCK)
+RED_REASONS = (
+    Reason.CASES_STOPPED,
+    Reason.CASES_STUCK,
+    Reason.COMMANDS_DEAD,
+    Reason.COMMANDS_STUCK,
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,8 @@ class ProcessOperations:
     # it handled and how many the robot settled alone (hook automation).
     automation_handled: int | None = None
     automation_automatic: int | None = None
+    # Cases the robot should be working on with nothing recorded for the silence.
+    stuck: int = 0
 
     @property
     def automation_rate(self) -> float | None:
@@ -118,17 +130,21 @@ def process_health(
     flow_failures_window: int,
     commands_dead: int,
     oldest_pending_seconds: float | None,
+    stuck: int = 0,
 ) -> ProcessHealth:
     """Red when a person must act now, amber when something needs watching, else green.
 
-    Red: a case stopped and waits for a person, a command to Prefect can never be
-    delivered, or one has waited past PENDING_STUCK_MINUTES. Amber: the robot failed
+    Red: a case stopped and waits for a person, a case's robot shows no sign of life
+    (stuck), a command to Prefect can never be delivered, or one has waited past
+    PENDING_STUCK_MINUTES. Amber: the robot failed
     in the window (the cases were taken care of), or a command has waited past
     PENDING_WATCH_MINUTES.
     """
     reasons = []
     if stopped:
         reasons.append(Reason.CASES_STOPPED)
+    if stuck:
+        reasons.append(Reason.CASES_STUCK)
     if commands_dead:
         reasons.append(Reason.COMMANDS_DEAD)
     if oldest_pending_seconds is not None:
@@ -167,6 +183,33 @@ def _case_volumes(*, since: datetime) -> dict[str, dict]:
         )
     )
     return {row.pop("process"): row for row in rows}
+
+
+def cases_stuck(*, now: datetime):
+    """Cases the robot should be working on (received, processing) with no start waiting in
+    the outbox and nothing on their trail for settings.WATCHDOG_SILENCE_SECONDS: from Django's
+    side, a dead run looks like this until the watchdog restarts it. One query."""
+    quiet_since = now - timedelta(seconds=settings.WATCHDOG_SILENCE_SECONDS)
+    return (
+        Case.objects.filter(status__in=[Case.Status.RECEIVED, Case.Status.PROCESSING])
+        .exclude(
+            Exists(
+                PrefectCommand.objects.filter(
+                    case=OuterRef("pk"),
+                    kind=PrefectCommand.Kind.START,
+                    status=PrefectCommand.Status.PENDING,
+                )
+            )
+        )
+        .exclude(
+            Exists(AuditEvent.objects.filter(case=OuterRef("pk"), created_at__gte=quiet_since))
+        )
+    )
+
+
+def _stuck(*, now: datetime) -> dict[str, int]:
+    rows = cases_stuck(now=now).order_by().values("process").annotate(n=Count("pk"))
+    return {row["process"]: row["n"] for row in rows}
 
 
 def _open_requests() -> dict[str, int]:
@@ -269,6 +312,7 @@ def process_catalogue(*, now: datetime) -> list[ProcessOperations]:
     failures = _flow_failures(since=since)
     outbox = _outbox()
     decided = _decided_in_window(since=since)
+    stuck = _stuck(now=now)
     catalogue = []
     units = {u.code: u for u in Unit.objects.all()}
     for process in sorted(registry.all(), key=lambda p: str(p.name)):
@@ -300,6 +344,7 @@ def process_catalogue(*, now: datetime) -> list[ProcessOperations]:
                 **_own_automation(process, since=since),
                 returned=v.get("returned", 0),
                 stopped=stopped,
+                stuck=stuck.get(process.slug, 0),
                 flow_failures_window=flow_failures,
                 commands_pending=o.get("pending", 0),
                 commands_dead=commands_dead,
@@ -309,6 +354,7 @@ def process_catalogue(*, now: datetime) -> list[ProcessOperations]:
                     flow_failures_window=flow_failures,
                     commands_dead=commands_dead,
                     oldest_pending_seconds=oldest_seconds,
+                    stuck=stuck.get(process.slug, 0),
                 ),
                 decided_window=len(rows),
                 median_robot_seconds=_median([r[0] for r in rows]),
@@ -355,6 +401,7 @@ def catalogue_as_json(
                 "health": {
                     "status": p.health.level,
                     "reasons": list(p.health.reasons),
+                    "cases_stuck": p.stuck,
                     "flow_failures_last_window": p.flow_failures_window,
                     "commands_pending": p.commands_pending,
                     "commands_dead": p.commands_dead,

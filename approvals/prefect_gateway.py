@@ -250,6 +250,75 @@ def flow_run_state(flow_run_id) -> tuple[str, object] | None:
     return run.state.type.value, since
 
 
+def flow_run_states(flow_run_ids) -> dict[str, tuple[str, object]] | None:
+    """(state type, when it was entered) of many flow runs in one call per 200, by run id
+    (str); a run Prefect does not know is left out. None when Prefect cannot answer."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    ids = [UUID(str(i)) for i in flow_run_ids]
+    states: dict[str, tuple[str, object]] = {}
+    try:
+        _require_api_url()
+        with get_client(sync_client=True) as client:
+            for start in range(0, len(ids), 200):
+                chunk = ids[start : start + 200]
+                runs = client.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=chunk)),
+                    limit=len(chunk),
+                )
+                for run in runs:
+                    if run.state is not None:
+                        states[str(run.id)] = (run.state.type.value, run.state.timestamp)
+    except Exception:  # noqa: BLE001 - unreachable: the caller waits for later
+        return None
+    return states
+
+
+HEARTBEAT_EVENT = "prefect.flow-run.heartbeat"
+
+
+def flow_run_last_alive(flow_run_id, since=None):
+    """When a run last showed it was alive: its latest state change, its tasks' latest,
+    or its latest heartbeat event (the engine sends one every
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY seconds while the run's process lives). None
+    when Prefect cannot answer."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterFlowRunId
+    from prefect.events.filters import (
+        EventFilter,
+        EventNameFilter,
+        EventOccurredFilter,
+        EventResourceFilter,
+    )
+
+    try:
+        _require_api_url()
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(flow_run_id)
+            moments = [run.state.timestamp] if run.state else []
+            tasks = client.read_task_runs(
+                task_run_filter=TaskRunFilter(
+                    flow_run_id=TaskRunFilterFlowRunId(any_=[UUID(str(flow_run_id))])
+                ),
+                limit=200,
+            )
+            moments += [t.state.timestamp for t in tasks if t.state is not None]
+            occurred = EventOccurredFilter(since=since) if since else EventOccurredFilter()
+            page = client.read_events(
+                filter=EventFilter(
+                    occurred=occurred,
+                    event=EventNameFilter(name=[HEARTBEAT_EVENT]),
+                    resource=EventResourceFilter(id=[f"prefect.flow-run.{flow_run_id}"]),
+                ),
+                limit=1,
+            )
+            moments += [e.occurred for e in page.events]
+    except Exception:  # noqa: BLE001 - unreachable or unknown: the caller waits for later
+        return None
+    return max(moments) if moments else None
+
+
 def flow_run_mark_superseded(flow_run_id, *, message: str) -> None:
     """Mark a run that stopped making progress as Cancelled before its case gets a new run,
     so that a process that is in fact still alive, or a worker still holding a claim on it,

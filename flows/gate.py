@@ -35,8 +35,9 @@ class SupplementInput(RunInput):
 
 def await_human_decision(*, request_id: int):
     """Suspend until a human decision for `request_id` arrives and passes the gate."""
+    from approvals import faults
     from approvals.services import GateRefused, decision_verify_for_execution
-    from approvals.services.signing import request_current
+    from approvals.services.signing import decision_signed_claim, request_current
 
     logger = get_run_logger()
     flow_run_id = str(FlowRunContext.get().flow_run.id)
@@ -45,7 +46,14 @@ def await_human_decision(*, request_id: int):
     # out when it comes (each refusal is on the case's trail, once per pause key).
     for attempt in itertools.count():
         key = f"approval-{request_id}-{attempt}"
-        claim = suspend_flow_run(wait_for_input=DecisionInput, key=key, timeout=None)
+        # Signed already: this run was started again after the signature (the resume went
+        # to a run that died), or is the resumed run itself. The signed decision in Django
+        # is the claim then, checked by the same gate; nothing is awaited that came.
+        signed = decision_signed_claim(request_id=request_id) if attempt == 0 else None
+        if signed is not None:
+            claim = DecisionInput(**signed)
+        else:
+            claim = suspend_flow_run(wait_for_input=DecisionInput, key=key, timeout=None)
         # A declined second signature reopens the material as a new request: the decision
         # that resumes the run is then signed on that one.
         request_id = request_current(request_id=request_id)
@@ -62,6 +70,7 @@ def await_human_decision(*, request_id: int):
             logger.warning("Resume input refused by the gate (%s); waiting again.", exc.code)
             continue
         logger.info("Decision %s verified for request %s.", verified.decision_id, request_id)
+        faults.kill_point(faults.VERIFIED)
         return verified
 
 

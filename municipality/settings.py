@@ -284,9 +284,12 @@ PREFECT_START_ON_COMMIT = os.environ.get("PREFECT_START_ON_COMMIT", "1") == "1"
 PREFECT_COMMAND_MAX_BACKOFF_SECONDS = float(
     os.environ.get("PREFECT_COMMAND_MAX_BACKOFF_SECONDS", "300")
 )
-# The robots' watchdog (approvals.watchdog): a run without a state change this long is
-# stuck; a case restarted n times waits n-1 doublings of the back-off before the next
-# restart; after the attempts it goes to the operators. Tests shorten them to seconds.
+# The robots' watchdog (approvals.watchdog): a run that shows no sign of life this long
+# (no state change, no task, no heartbeat: Prefect's engine sends one every
+# PREFECT_FLOWS_HEARTBEAT_FREQUENCY = 180 s) is stuck, and the operators' catalogue shows
+# its case red when nothing was recorded on the case for as long (approvals.operations).
+# A case restarted n times waits n-1 doublings of the back-off before the next restart;
+# after the attempts it goes to the operators. Tests shorten them to seconds.
 WATCHDOG_SILENCE_SECONDS = float(os.environ.get("WATCHDOG_SILENCE_SECONDS", "600"))
 WATCHDOG_BACKOFF_SECONDS = float(os.environ.get("WATCHDOG_BACKOFF_SECONDS", "60"))
 WATCHDOG_MAX_ATTEMPTS = int(os.environ.get("WATCHDOG_MAX_ATTEMPTS", "3"))

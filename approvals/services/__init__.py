@@ -52,6 +52,7 @@ from .robot import (  # noqa: F401
     case_flow_failed,
     case_flow_started,
     material_compile,
+    register_snapshot_for,
     register_snapshot_store,
     robot_step_record,
 )

@@ -4,7 +4,7 @@ service process's robot completes a case alone, recorded as the robot's act."""
 from django.db import transaction
 from django.utils import timezone
 
-from .. import integrity, rules
+from .. import faults, integrity, rules
 from ..audit import Kind, audit_append
 from ..models import Case, Decision, Document
 from ..registry import RETURNED, registry
@@ -69,6 +69,7 @@ def decision_execute(
         actor_label="robot:execute",
         on_created=carried_out,
     )
+    faults.kill_point(faults.LETTER)
     return document
 
 

@@ -7,12 +7,13 @@ Each function is idempotent where a re-run of the flow can call it again.
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from municipality.models import unit_group_name
 
+from .. import faults
 from ..audit import Kind, audit_append
 from ..hashing import canonical_sha256, sha256_hex
 from ..models import ApprovalRequest, Case, Material, RegisterSnapshot
@@ -63,11 +64,38 @@ def robot_step_record(
     )
 
 
-def register_snapshot_store(*, case_id: int, data: dict, missing_sources: list[str]):
+def register_snapshot_for(*, case_id: int, version: int) -> RegisterSnapshot | None:
+    """The register answers already stored for material version `version`, if any."""
+    return RegisterSnapshot.objects.filter(case_id=case_id, version=version).first()
+
+
+def register_snapshot_store(
+    *, case_id: int, data: dict, missing_sources: list[str], version: int | None = None
+) -> RegisterSnapshot:
+    """Store what the registers answered for material version `version`.
+
+    At most once per (case, version): a robot restarted within the version gets the
+    stored snapshot back (the database refuses a second one), so the material it then
+    compiles rests on the same answers. Without a version (older callers) every call
+    stores a new snapshot.
+    """
     digest = canonical_sha256({"data": data, "missing": missing_sources})
-    return RegisterSnapshot.objects.create(
-        case_id=case_id, data=data, missing_sources=missing_sources, sha256=digest
-    )
+    if version is None:
+        snapshot = RegisterSnapshot.objects.create(
+            case_id=case_id, data=data, missing_sources=missing_sources, sha256=digest
+        )
+    else:
+        try:
+            with transaction.atomic():
+                snapshot, _ = RegisterSnapshot.objects.get_or_create(
+                    case_id=case_id,
+                    version=version,
+                    defaults={"data": data, "missing_sources": missing_sources, "sha256": digest},
+                )
+        except IntegrityError:  # another run of the same case stored it just now
+            snapshot = RegisterSnapshot.objects.get(case_id=case_id, version=version)
+    faults.kill_point(faults.REGISTER_SNAPSHOT)
+    return snapshot
 
 
 @dataclass(frozen=True)
@@ -102,8 +130,7 @@ def material_compile(
     """
     existing = Material.objects.filter(case_id=case_id, version=version).first()
     if existing is not None:
-        request = existing.requests.order_by("-pk").first()
-        return OpenedRequest(request.pk, existing.pk, existing.sha256, existing.version)
+        return _material_reopened(existing, request_kind=request_kind)
     case = Case.objects.select_related("unit").get(pk=case_id)
     spec = registry[case.process]
     decision_type = decision_type or spec.default_decision_type.code
@@ -114,6 +141,11 @@ def material_compile(
     pdf = html_to_pdf(html)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case_id)
+        # Two runs of one case (a restarted robot beside one that was thought dead) both
+        # rendered: the first to get here compiled the version, the other takes it.
+        existing = Material.objects.filter(case_id=case_id, version=version).first()
+        if existing is not None:
+            return _material_reopened(existing, request_kind=request_kind)
         # Supersede an open request for an older version (e.g. after a supplement).
         ApprovalRequest.objects.filter(case=case, status=ApprovalRequest.Status.OPEN).update(
             status=ApprovalRequest.Status.SUPERSEDED
@@ -133,6 +165,8 @@ def material_compile(
             compiled_by=compiled_by,
             prepared_by=prepared_by,
         )
+        # Killed here, the transaction rolls back: no material without its request.
+        faults.kill_point(faults.MATERIAL)
         audit_append(
             kind=Kind.MATERIAL_COMPILED,
             actor_label=compiled_by,
@@ -182,4 +216,25 @@ def material_compile(
         if version > 1:
             # A supplement arrived after a return for completion: tell the caseworker.
             notify_new_material(request)
+    faults.kill_point(faults.REQUEST)
+    return OpenedRequest(request.pk, material.pk, material.sha256, material.version)
+
+
+def _material_reopened(material: Material, *, request_kind: str) -> OpenedRequest:
+    """A version compiled before (by an earlier run of the case): its request, unchanged.
+
+    A robot restarted after it opened the request but before its run suspended finds
+    the case where the first run left it; a case the watchdog had put back to
+    "processing" (or the crash hook to "failed") waits for its person again.
+    """
+    request = material.requests.order_by("-pk").first()
+    if request.status in (ApprovalRequest.Status.OPEN, ApprovalRequest.Status.AWAITING_SECOND):
+        Case.objects.filter(
+            pk=material.case_id,
+            status__in=(Case.Status.RECEIVED, Case.Status.PROCESSING, Case.Status.FAILED),
+        ).update(
+            status=Case.Status.AWAITING_DECISION
+            if request_kind == ApprovalRequest.Kind.DECISION
+            else Case.Status.AWAITING_PERSON
+        )
     return OpenedRequest(request.pk, material.pk, material.sha256, material.version)

@@ -528,6 +528,23 @@ def _decision_cosign(
     return decision
 
 
+def decision_signed_claim(*, request_id: int) -> dict | None:
+    """The resume input of the decision signed on `request_id` (or the request it was
+    reopened as), once it is complete (every signature given); None while it waits.
+
+    A robot restarted after the signature finds it here: the resume went to the run
+    that died. It is a claim like any other, checked by the gate
+    (decision_verify_for_execution) before anything is carried out.
+    """
+    current = request_current(request_id=request_id)
+    decision = (
+        Decision.objects.filter(request_id=current, request__status=ApprovalRequest.Status.DECIDED)
+        .order_by("pk")
+        .first()
+    )
+    return decision_run_input(decision) if decision is not None else None
+
+
 def decision_run_input(decision: Decision) -> dict:
     """The resume input: ids and the material hash, nothing personal."""
     return {

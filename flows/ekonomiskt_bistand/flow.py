@@ -37,7 +37,7 @@ def mark_started(case_id: int, flow_run_id: str) -> int:
 @task(name="gather-register-data")
 def gather_register_data(case_id: int, round_no: int, flow_run_id: str) -> str:
     """Ask every national register for the household's incomes; returns the snapshot hash."""
-    return _steps().register_gather(case_id=case_id, flow_run_id=flow_run_id)
+    return _steps().register_gather(case_id=case_id, version=round_no + 1, flow_run_id=flow_run_id)
 
 
 @task(name="compile-material")

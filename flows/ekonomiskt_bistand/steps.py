@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 from django.conf import settings
 
-from approvals import selectors, services
+from approvals import faults, selectors, services
 from approvals.models import Case, Decision, Material, RegisterSnapshot
 from flows.connectors import get_connector
 from flows.connectors.base import (
@@ -66,8 +66,21 @@ def _month_before(month: str) -> str:
     return f"{year:04d}-{mon:02d}"
 
 
-def register_gather(*, case_id: int, flow_run_id: str) -> str:
-    """Ask every income register about every household member; store what they said."""
+def _version_in_work(case_id: int) -> int:
+    """The material version a run without an explicit version works on: the next one."""
+    latest = Material.objects.filter(case_id=case_id).order_by("-version").first()
+    return latest.version + 1 if latest else 1
+
+
+def register_gather(*, case_id: int, flow_run_id: str, version: int | None = None) -> str:
+    """Ask every income register about every household member; store what they said.
+
+    Once per material version: a restarted robot reuses the answers stored for it.
+    """
+    version = version or _version_in_work(case_id)
+    stored = services.register_snapshot_for(case_id=case_id, version=version)
+    if stored is not None:
+        return stored.sha256
     case = Case.objects.get(pk=case_id)
     connector = get_connector()
     control = control_month_for(case.data["period"])
@@ -99,6 +112,7 @@ def register_gather(*, case_id: int, flow_run_id: str) -> str:
             "household": household,
         },
         missing_sources=missing,
+        version=version,
     )
     services.robot_step_record(
         case_id=case_id,
@@ -217,7 +231,9 @@ def material_prepare(*, case_id: int, version: int, flow_run_id: str) -> service
     and compile the material for a human."""
     case = Case.objects.get(pk=case_id)
     application = services.payload_current(case=case)
-    snapshot = RegisterSnapshot.objects.filter(case=case).order_by("-fetched_at", "-id").first()
+    snapshot = services.register_snapshot_for(case_id=case_id, version=version) or (
+        RegisterSnapshot.objects.filter(case=case).order_by("-fetched_at", "-id").first()
+    )
     answers = [_answer_from(a) for a in snapshot.data["answers"]]
     fallback = [_answer_from(a) for a in snapshot.data["fallback_answers"]]
     known, unknown, missing, child_work = register_incomes_by_person(
@@ -312,4 +328,5 @@ def decision_carry_out(*, decision_id: int, flow_run_id: str) -> str:
             "process": case.process,
         },
     )
+    faults.kill_point(faults.COMPLETION)
     return letter.sha256 if letter else ""

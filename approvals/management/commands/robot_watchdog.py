@@ -15,17 +15,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--every", type=float, metavar="SECONDS", help="Keep running.")
-        parser.add_argument(
+        silence = parser.add_mutually_exclusive_group()
+        silence.add_argument(
             "--silence-minutes",
             type=float,
             default=None,
-            help="A run without a state change this long counts as stuck "
+            help="A run without a sign of life this long counts as stuck "
             "(default: settings.WATCHDOG_SILENCE_SECONDS, 10 minutes).",
         )
+        silence.add_argument("--silence-seconds", type=float, help="The same, in seconds.")
 
-    def handle(self, *args, every=None, silence_minutes=None, **options):
+    def handle(self, *args, every=None, silence_minutes=None, silence_seconds=None, **options):
         while True:
-            report = watchdog_run(silence_minutes=silence_minutes)
+            report = watchdog_run(silence_minutes=silence_minutes, silence_seconds=silence_seconds)
             self.stdout.write(
                 f"checked {report.checked}, restarted {len(report.restarted)}, "
                 f"to operators {len(report.handed_to_operator)}, unknown {report.unknown}"
