@@ -561,7 +561,7 @@ def prefect_counts(case_ids: list[int]) -> dict:
     with get_client(sync_client=True) as client:
         tasks = client.read_task_runs(
             task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=run_ids)),
-            limit=200 * len(run_ids) or 1,
+            limit=200,
         )
         runs = client.read_flow_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=run_ids))
