@@ -57,3 +57,4 @@ bench: $(STAMP) pgdb
 	ROBOTFABRIK_DEMO=1 $(PY) bench/inbox.py
 	ROBOTFABRIK_DEMO=1 $(PY) bench/roster.py
 	ROBOTFABRIK_DEMO=1 $(PY) bench/warm_worker.py -n 10
+	ROBOTFABRIK_DEMO=1 $(PY) bench/case_cost.py -n 20 --rate 1 --burst 20 --serve-cases 2

@@ -28,25 +28,27 @@ def _run_id() -> str:
     return str(FlowRunContext.get().flow_run.id)
 
 
-@task(name="mark-started")
-def mark_started(case_id: int, flow_run_id: str) -> int:
-    _steps().case_started(case_id=case_id, flow_run_id=flow_run_id)
-    return case_id
+@task(name="prepare-material")
+def prepare_material(case_id: int, round_no: int, flow_run_id: str) -> dict:
+    """Gather the registers' answers, compute the proposal and compile material version
+    round_no+1 (the first round also marks the case started); returns ids and hashes.
 
-
-@task(name="gather-register-data")
-def gather_register_data(case_id: int, round_no: int, flow_run_id: str) -> str:
-    """Ask every national register for the household's incomes; returns the snapshot hash."""
-    return _steps().register_gather(case_id=case_id, version=round_no + 1, flow_run_id=flow_run_id)
-
-
-@task(name="compile-material")
-def compile_material(case_id: int, round_no: int, snapshot_sha256: str, flow_run_id: str) -> dict:
-    """Compute the proposal and compile material version round_no+1; returns ids and hash."""
-    opened = _steps().material_prepare(
+    One task for the three steps (each still on the case's trail as its own robot step):
+    every task run costs the Prefect server a task run, three states and their events,
+    and after a resume a cache lookup — per case that was most of the server's work.
+    """
+    steps = _steps()
+    if round_no == 0:
+        steps.case_started(case_id=case_id, flow_run_id=flow_run_id)
+    snapshot = steps.register_gather(
         case_id=case_id, version=round_no + 1, flow_run_id=flow_run_id
     )
-    return {"request_id": opened.request_id, "material_sha256": opened.material_sha256}
+    opened = steps.material_prepare(case_id=case_id, version=round_no + 1, flow_run_id=flow_run_id)
+    return {
+        "request_id": opened.request_id,
+        "material_sha256": opened.material_sha256,
+        "snapshot_sha256": snapshot,
+    }
 
 
 @task(name="execute-decision")
@@ -66,10 +68,8 @@ def ekonomiskt_bistand(case_id: int) -> dict:
     django_setup()
     logger = get_run_logger()
     run_id = _run_id()
-    mark_started(case_id, run_id)
     for round_no in range(MAX_SUPPLEMENT_ROUNDS):
-        snapshot = gather_register_data(case_id, round_no, run_id)
-        opened = compile_material(case_id, round_no, snapshot, run_id)
+        opened = prepare_material(case_id, round_no, run_id)
         logger.info("Case %s: material v%s waiting for a human decision.", case_id, round_no + 1)
         verified = await_human_decision(request_id=opened["request_id"])
         letter_sha = execute_decision(verified.decision_id, run_id)

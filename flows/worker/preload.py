@@ -49,6 +49,42 @@ def _warm_weasyprint() -> None:
     weasyprint.HTML(string="<p style='font-family: DejaVu Sans'>Robotfabrik</p>").write_pdf()
 
 
+def _warm_django() -> None:
+    """What Django loads lazily on a run's first render and first service call.
+
+    Measured (issue 15): without this every flow-run child imported Django's template
+    tag libraries on its first render — every installed app's, among them the roster's,
+    which imports OR-Tools and pandas — ≈ 1 CPU-s per child, more than both documents.
+    """
+    from django.template import engines
+    from django.template.loader import get_template
+    from django.utils import translation
+
+    import approvals.services  # noqa: F401 (the flows' steps import it lazily)
+    from approvals.printing import static_roots
+    from approvals.registry import registry
+
+    for engine in engines.all():  # imports every app's template tag libraries
+        engine.engine.template_libraries  # noqa: B018
+    with translation.override("sv"):  # documents are rendered in Swedish: load its catalog
+        for spec in registry.all():
+            for name in (spec.templates.material, spec.templates.document):
+                if name:
+                    get_template(name)
+    static_roots()  # the staticfiles finders the print fetcher consults
+
+
+def _import_flow_steps(entrypoints) -> None:
+    """Import each flow package's `steps` module: the tasks import it lazily, once Django
+    is set up (the convention of docs/adding-a-robot.md), so every child paid for it."""
+    import importlib.util
+
+    for entrypoint in entrypoints:
+        package_name = entrypoint.partition(":")[0].rpartition(".")[0]
+        if package_name and importlib.util.find_spec(f"{package_name}.steps") is not None:
+            importlib.import_module(f"{package_name}.steps")
+
+
 def _preload() -> None:
     global READY, ENTRYPOINTS, ERROR
     try:
@@ -61,6 +97,7 @@ def _preload() -> None:
         import prefect.flow_runs  # noqa: F401
         import prefect.input.run_input  # noqa: F401
         import prefect.task_engine  # noqa: F401
+        import prefect.utilities.visualization  # noqa: F401 (imported by every task call)
         from prefect._internal.metrics import RunMetrics  # noqa: F401
 
         _warm_weasyprint()
@@ -68,6 +105,8 @@ def _preload() -> None:
         for entrypoint in ENTRYPOINTS:
             module, _, attribute = entrypoint.partition(":")
             getattr(importlib.import_module(module), attribute)
+        _warm_django()
+        _import_flow_steps(ENTRYPOINTS)
         from django.db import connections
 
         # Nothing may be connected when the server forks: a child would share the socket.
