@@ -146,9 +146,11 @@ def _max_overlap(intervals: list[tuple[float, float]]) -> int:
 
 
 def test_the_concurrency_limit_is_respected(start_worker, tmp_path):
-    """limit=2 and five 2-second runs: never more than two children at once, all complete."""
+    """limit=2 and five 6-second runs: never more than two children at once, all complete.
+    (Runs long enough that, on a loaded machine too, the worker's next poll finds the
+    first still running: two at once is reached, a third is held back.)"""
     start_worker("warm-limit", limit=2)
-    runs = [start_run(tmp_path, mode="sleep", seconds=2) for _ in range(5)]
+    runs = [start_run(tmp_path, mode="sleep", seconds=6) for _ in range(5)]
     for run in runs:
         assert wait_state(run.id, lambda s: s.is_final(), timeout=90).state.is_completed()
     by_run: dict[str, dict] = {}
